@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+// Every target of ours shares these settings (as swift-log does): Swift 6 mode comes from the tools
+// version; the upcoming features keep imports honest and existentials explicit. tools/test sets
+// QSM_WERROR=1 so CI turns every warning in our code (never in dependencies) into an error.
+var sharedSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+if ProcessInfo.processInfo.environment["QSM_WERROR"] == "1" {
+    sharedSettings.append(.unsafeFlags(["-warnings-as-errors"]))
+}
+
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras = Target.Dependency.product(name: "CryptoExtras", package: "swift-crypto")
+let protobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+let package = Package(
+    name: "qsm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "qsmd", targets: ["qsmd"]),
+        .executable(name: "qsm", targets: ["qsm"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "QSMEvents", targets: ["QSMEvents"]),
+        .library(name: "QKD", targets: ["QKD"]),
+        .library(name: "QSMCrypto", targets: ["QSMCrypto"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries: module.modulemap + shim.h, installed by tools/run and tools/test.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"]), .brew(["lmdb"])]),
+        .systemLibrary(
+            name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
+
+        // The durable, append-only, hash-chained log. Knows records, not what the events mean.
+        .target(name: "EventLog", dependencies: ["CLMDB", crypto, protobuf]),
+        // The event catalogue: generated protobuf messages from Schemas/ plus stable type ids and names.
+        .target(name: "QSMEvents", dependencies: ["EventLog", protobuf]),
+        // BB84 simulation and post-processing: pure, no I/O.
+        .target(name: "QKD"),
+        // Passwords, tokens, key custody and message sealing on libsodium and swift-crypto.
+        .target(name: "QSMCrypto", dependencies: ["CSodium", crypto, cryptoExtras]),
+        // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
+        .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents"]),
+
+        .executableTarget(name: "qsmd", dependencies: ["EventLog", argumentParser, logging, serviceLifecycle]),
+        .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", argumentParser]),
+        // Benchmarks behind tools/bench; built in release mode there.
+        .executableTarget(name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto"]),
+        // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
+        .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
+
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "qsm-logload"]),
+        .testTarget(name: "QKDTests", dependencies: ["QKD"]),
+        .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + sharedSettings
+}

@@ -1,0 +1,1 @@
+// EventLog: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// QKD: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// QSMCrypto: placeholder until its issue lands.

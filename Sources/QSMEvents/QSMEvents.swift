@@ -1,0 +1,1 @@
+// QSMEvents: placeholder until its issue lands.

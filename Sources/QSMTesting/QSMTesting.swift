@@ -1,0 +1,1 @@
+// QSMTesting: placeholder until its issue lands.
