@@ -1,0 +1,22 @@
+# Sourced by tools/run, tools/test and tools/bench: installs Debian packages only when missing.
+# ensure_packages PKG...: says what it installs, runs `apt-get update` first, needs root (or sudo).
+ensure_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "qsm: installing missing Debian packages: ${missing[*]}" >&2
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "qsm: need root (or sudo) to install ${missing[*]}" >&2; return 1; }
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# Packages every build needs (system-library targets CLMDB and CSodium).
+QSM_BUILD_PACKAGES=(liblmdb-dev libsodium-dev pkg-config)
+# Packages the test suite's independent cross-checks need.
+QSM_TEST_PACKAGES=(python3-lmdb python3-protobuf protobuf-compiler)
