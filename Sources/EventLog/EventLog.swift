@@ -1,1 +1,0 @@
-// EventLog: placeholder until its issue lands.

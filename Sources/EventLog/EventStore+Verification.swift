@@ -1,0 +1,131 @@
+internal import CLMDB
+public import Foundation
+
+/// The outcome of checking a log's hash chain from position 1.
+public struct VerificationReport: Sendable, Hashable {
+    /// What is wrong at the first bad position.
+    public enum Problem: Sendable, Hashable, CustomStringConvertible {
+        /// The stored chain hash differs from the one recomputed from the records.
+        case hashMismatch
+        /// An event has no chain entry.
+        case missingChainEntry
+        /// A chain entry has no event.
+        case missingEvent
+        /// Positions are not dense: `found` came where `position` was expected.
+        case gap(found: UInt64)
+        /// The record's header names another position.
+        case positionMismatch(recorded: UInt64)
+        /// The record does not decode.
+        case undecodable(String)
+        /// The recorded time is earlier than the previous event's.
+        case timeWentBackwards(previousMicros: Int64, recordedMicros: Int64)
+
+        public var description: String {
+            switch self {
+            case .hashMismatch: return "the stored chain hash does not match the record (the record or the hash was changed)"
+            case .missingChainEntry: return "the event has no chain hash"
+            case .missingEvent: return "a chain hash exists but the event is missing"
+            case .gap(let found): return "positions are not dense: the next stored position is \(found)"
+            case .positionMismatch(let recorded): return "the record says it is at position \(recorded)"
+            case .undecodable(let reason): return "the record does not decode: \(reason)"
+            case .timeWentBackwards(let previous, let recorded):
+                return "recorded time \(recorded) µs is before the previous event's \(previous) µs"
+            }
+        }
+    }
+
+    /// Events whose hash was checked and found good.
+    public let verifiedEvents: UInt64
+    /// h(verifiedEvents), the hash after the last good event.
+    public let verifiedHash: Data
+    /// The first bad position and what is wrong there; nil when the whole log holds.
+    public let firstProblem: (position: UInt64, problem: Problem)?
+
+    public var isValid: Bool { firstProblem == nil }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.verifiedEvents == rhs.verifiedEvents && lhs.verifiedHash == rhs.verifiedHash
+            && lhs.firstProblem?.position == rhs.firstProblem?.position
+            && lhs.firstProblem?.problem == rhs.firstProblem?.problem
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(verifiedEvents)
+        hasher.combine(verifiedHash)
+        hasher.combine(firstProblem?.position)
+        hasher.combine(firstProblem?.problem)
+    }
+}
+
+extension EventStore {
+    /// Recomputes the hash chain from position 1 over one consistent snapshot and compares it with the
+    /// stored hashes, positions and times; stops at the first bad position.
+    ///
+    /// - Parameter progress: called every 65,536 events and at the end with (checked, total).
+    public func verify(progress: ((UInt64, UInt64) -> Void)? = nil) throws(EventLogError) -> VerificationReport {
+        let dbs = databases
+        do {
+            return try environment.read { txn in
+                var stat = MDB_stat()
+                mdb_stat(txn.handle, dbs.events, &stat)
+                let total = UInt64(stat.ms_entries)
+                return try txn.withCursor(dbs.events) { events in
+                    try txn.withCursor(dbs.chain) { chain in
+                        try Self.verify(events: events, chain: chain, total: total, progress: progress)
+                    }
+                }
+            }
+        } catch {
+            throw Self.mapped(error, path: path)
+        }
+    }
+
+    private static func verify(
+        events: Cursor, chain: Cursor, total: UInt64, progress: ((UInt64, UInt64) -> Void)?
+    ) throws -> VerificationReport {
+        var expected: UInt64 = 1
+        var hash = HashChain.genesis
+        var previousTime = Int64.min
+        var event = try events.get(MDB_FIRST)
+        var link = try chain.get(MDB_FIRST)
+        func report(_ problem: VerificationReport.Problem?, at position: UInt64) -> VerificationReport {
+            progress?(expected - 1, total)
+            return VerificationReport(
+                verifiedEvents: expected - 1, verifiedHash: hash, firstProblem: problem.map { (position, $0) })
+        }
+        while true {
+            guard let current = event else {
+                if link != nil { return report(.missingEvent, at: expected) }
+                return report(nil, at: expected)
+            }
+            let position = try Keys.decodePosition(current.key)
+            guard position == expected else { return report(.gap(found: position), at: expected) }
+            guard let stored = link, try Keys.decodePosition(stored.key) == position else {
+                return report(.missingChainEntry, at: position)
+            }
+            let record = Data(current.value)
+            let header: RecordHeader
+            do {
+                header = try RecordHeader(record: record)
+            } catch {
+                return report(.undecodable("\(error)"), at: position)
+            }
+            let next = HashChain.next(previous: hash, position: position, record: record)
+            guard next.elementsEqual(stored.value) else { return report(.hashMismatch, at: position) }
+            guard header.position == position else {
+                return report(.positionMismatch(recorded: header.position), at: position)
+            }
+            guard header.recordedAtMicros >= previousTime else {
+                return report(
+                    .timeWentBackwards(previousMicros: previousTime, recordedMicros: header.recordedAtMicros),
+                    at: position)
+            }
+            previousTime = header.recordedAtMicros
+            hash = next
+            expected += 1
+            if position & 0xFFFF == 0 { progress?(position, total) }
+            event = try events.get(MDB_NEXT)
+            link = try chain.get(MDB_NEXT)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// QSMEvents: placeholder until its issue lands.
