@@ -54,7 +54,7 @@ let package = Package(
         // Passwords, tokens, key custody and message sealing on libsodium and swift-crypto.
         .target(name: "QSMCrypto", dependencies: ["CSodium", crypto, cryptoExtras]),
         // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
-        .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents"]),
+        .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
 
         .executableTarget(name: "qsmd", dependencies: ["EventLog", argumentParser, logging, serviceLifecycle]),
         .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", argumentParser]),

@@ -1,1 +1,0 @@
-// QSMTesting: placeholder until its issue lands.
