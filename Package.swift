@@ -63,7 +63,8 @@ let package = Package(
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
 
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "qsm-logload"]),
+        .testTarget(
+            name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
         .testTarget(name: "QKDTests", dependencies: ["QKD"]),
         .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto"]),
     ]

@@ -89,6 +89,9 @@ public final class EventStore: Sendable {
         return try await writer.submit(events)
     }
 
+    /// The writer's counters, or nil for a read-only log.
+    public var writerStatistics: WriterStatistics? { writer?.stats }
+
     /// The last position and chain hash as of now.
     public func head() throws(EventLogError) -> LogHead {
         if let writer { return writer.head }

@@ -22,6 +22,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
     private var currentHead: LogHead
+    private var statistics = WriterStatistics(commits: 0, events: 0, appends: 0)
     private var lock: WriterLock?
     private let finished = DispatchSemaphore(value: 0)
 
@@ -45,6 +46,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return currentHead
+    }
+
+    /// Commits and events since the log was opened.
+    var stats: WriterStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return statistics
     }
 
     /// Queues `events` and waits until they are durable.
@@ -139,6 +147,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         try write(records)
         condition.lock()
         currentHead = LogHead(position: position, hash: hash, lastRecordedAtMicros: now)
+        statistics.commits += 1
+        statistics.events += UInt64(records.count)
+        statistics.appends += UInt64(batches.count)
         condition.unlock()
         return assigned
     }
@@ -182,4 +193,14 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
         }
     }
+}
+
+/// What the writer has done since the log was opened: `events / commits` is the group-commit factor.
+public struct WriterStatistics: Sendable, Hashable {
+    /// Durable transactions committed.
+    public var commits: UInt64
+    /// Events appended.
+    public var events: UInt64
+    /// `append` calls served.
+    public var appends: UInt64
 }

@@ -1,0 +1,132 @@
+import EventLog
+import Foundation
+import QSMEvents
+import QSMTesting
+import SwiftProtobuf
+import Testing
+
+@Suite("Append and read")
+struct AppendReadTests {
+    @Test func everyEventTypeRoundTripsAndPositionsAreDenseFromOne() async throws {
+        let directory = try TemporaryDirectory()
+        let log = try EventStore(directory: directory.path)
+        let events = try sampleEventsOfEveryType()
+        #expect(Set(events.map(\.type)) == Set(EventType.allCases.map(\.rawValue)))
+
+        // Appended in three calls of different sizes: positions continue densely across calls.
+        let first = try await log.append(Array(events.prefix(1)))
+        let second = try await log.append(Array(events.dropFirst().prefix(6)))
+        let third = try await log.append(Array(events.dropFirst(7)))
+        #expect(first + second + third == Array(1...UInt64(events.count)))
+
+        let stored = try log.read(from: 1, limit: 1000)
+        #expect(stored.map(\.position) == Array(1...UInt64(events.count)))
+        var lastTime = Int64.min
+        for (event, record) in zip(events, stored) {
+            let decoded = try QSMEvent(record)
+            #expect(decoded.position == record.position)
+            #expect(decoded.type == event.type)
+            #expect(decoded.eventType?.rawValue == event.type)
+            #expect(decoded.schemaVersion == event.schemaVersion)
+            #expect(decoded.actor == event.actor)
+            #expect(decoded.correlationID == event.correlationID)
+            #expect(decoded.peerCredentials == event.peer)
+            #expect(decoded.recordedAtUs >= lastTime)
+            lastTime = decoded.recordedAtUs
+            // The body survives byte for byte and decodes to the message that was appended.
+            let body = try #require(decoded.body)
+            #expect(body.type.rawValue == event.type)
+            #expect(try body.message.serializedBytes() == event.body)
+            let header = try record.header()
+            #expect(header.actor == event.actor && header.type == event.type && header.position == record.position)
+        }
+        #expect(try log.head().position == UInt64(events.count))
+        #expect(try log.verify().isValid)
+    }
+
+    @Test func rangeReadsAndTheForwardSequenceAgree() async throws {
+        let directory = try TemporaryDirectory()
+        let log = try EventStore(directory: directory.path)
+        var generator = SeededGenerator(seed: 3)
+        let events = try (0..<250).map { _ in try SampleEvents.message(using: &generator) }
+        try await log.append(events)
+        #expect(try log.read(10...20).map(\.position) == Array(10...20))
+        #expect(try log.read(240...400).map(\.position) == Array(240...250))
+        #expect(try log.event(at: 251) == nil)
+        #expect(try log.event(at: 0)?.position == 1)  // positions start at 1
+        let all = Array(log.events(from: 5, chunkSize: 7))
+        #expect(all.map(\.position) == Array(5...250))
+        #expect(all == (try log.read(from: 5, limit: 1000)))
+    }
+
+    @Test func indexesFindEventsByActorAndByType() async throws {
+        let directory = try TemporaryDirectory()
+        let log = try EventStore(directory: directory.path)
+        let events = try sampleEventsOfEveryType()
+        try await log.append(events + events)
+        let n = UInt64(events.count)
+        for actor in Set(events.map(\.actor)) where !actor.isEmpty {
+            let expected = events.indices.filter { events[$0].actor == actor }.map { UInt64($0) + 1 }
+            #expect(try log.positions(actor: actor) == expected + expected.map { $0 + n })
+            #expect(try log.positions(actor: actor, after: expected[0]) == Array(expected.dropFirst()) + expected.map { $0 + n })
+            #expect(try log.positions(actor: actor, limit: 1) == [expected[0]])
+        }
+        #expect(try log.positions(actor: "") == [])
+        #expect(try log.positions(actor: "nobody-here") == [])
+        for type in EventType.allCases {
+            let expected = events.indices.filter { events[$0].type == type.rawValue }.map { UInt64($0) + 1 }
+            #expect(try log.positions(type: type.rawValue) == expected + expected.map { $0 + n })
+        }
+    }
+
+    @Test func metaAndHeadSurviveReopening() async throws {
+        let directory = try TemporaryDirectory()
+        let (meta, head): (LogMeta, LogHead)
+        do {
+            let log = try EventStore(directory: directory.path)
+            try await log.append(try sampleEventsOfEveryType())
+            (meta, head) = (log.meta, try log.head())
+            log.close()
+        }
+        let reopened = try EventStore(directory: directory.path)
+        #expect(reopened.meta == meta)
+        #expect(meta.formatVersion == LogMeta.currentFormatVersion)
+        #expect(try reopened.head() == head)
+        #expect(try reopened.chainHash(at: head.position) == head.hash)
+        let more = try await reopened.append(try sampleEventsOfEveryType(seed: 9))
+        #expect(more.first == head.position + 1)
+        #expect(try reopened.verify().isValid)
+        // A new log gets a new id.
+        let other = try TemporaryDirectory()
+        #expect(try EventStore(directory: other.path).meta.logID != meta.logID)
+    }
+
+    @Test func recordedTimeNeverGoesBackwardsEvenWhenTheClockDoes() async throws {
+        let directory = try TemporaryDirectory()
+        let ticks = Mutex<[Int64]>([5_000, 9_000, 1_000, 7_000, 12_000])
+        var options = EventStore.Options()
+        options.clock = { ticks.withLock { $0.isEmpty ? 0 : $0.removeFirst() } }
+        let log = try EventStore(directory: directory.path, options: options)
+        var generator = SeededGenerator(seed: 1)
+        for _ in 0..<4 { try await log.append([try SampleEvents.message(using: &generator)]) }
+        let times = try log.read(from: 1, limit: 10).map { try $0.header().recordedAtMicros }
+        #expect(times == [9_000, 9_000, 9_000, 12_000])  // the first tick went to the log's creation time
+    }
+
+    @Test func invalidEventsAreRefusedAndNothingIsWritten() async throws {
+        let directory = try TemporaryDirectory()
+        let log = try EventStore(directory: directory.path)
+        let good = try sampleEventsOfEveryType()[0]
+        var headerType = good
+        headerType.type = 3
+        var longActor = good
+        longActor.actor = String(repeating: "a", count: NewEvent.maxActorBytes + 1)
+        for bad in [headerType, longActor] {
+            await #expect(throws: EventLogError.self) { try await log.append([good, bad]) }
+        }
+        #expect(try log.head().position == 0)
+        #expect(try await log.append([]) == [])
+    }
+}
+
+import Synchronization

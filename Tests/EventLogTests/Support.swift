@@ -1,0 +1,118 @@
+import EventLog
+import Foundation
+import QSMEvents
+import QSMTesting
+import Synchronization
+
+/// Paths of the package's built products, which sit beside the test runner.
+enum Products {
+    static var directory: String {
+        let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: runner).deletingLastPathComponent()
+        // On Linux the runner is <bin>/qsmPackageTests.xctest; elsewhere it may sit inside a bundle.
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("qsm-logload").path),
+              url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }
+
+    static var logload: String { directory + "/qsm-logload" }
+
+    /// The package's root directory (for Schemas/ and tools/).
+    static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+}
+
+/// A child process whose standard output is collected line by line as it arrives.
+final class ChildProcess: Sendable {
+    private let process: Process
+    private let output = Mutex<(lines: [String], partial: String)>(([], ""))
+    private let errors = Mutex<String>("")
+    private let pipes: (Pipe, Pipe)
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        self.process = process
+        self.pipes = (stdout, stderr)
+        stdout.fileHandleForReading.readabilityHandler = { [self] handle in collect(handle.availableData) }
+        stderr.fileHandleForReading.readabilityHandler = { [self] handle in
+            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+            errors.withLock { $0 += chunk }
+        }
+        try process.run()
+    }
+
+    private func collect(_ data: Data) {
+        let chunk = String(decoding: data, as: UTF8.self)
+        output.withLock { state in
+            var parts = (state.partial + chunk).components(separatedBy: "\n")
+            state.partial = parts.removeLast()
+            state.lines.append(contentsOf: parts)
+        }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var lines: [String] { output.withLock { $0.lines } }
+    var standardError: String { errors.withLock { $0 } }
+
+    /// Waits until a line satisfying `predicate` has arrived, or `timeout` passes.
+    func waitForLine(timeout: Duration = .seconds(30), where predicate: (String) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if lines.contains(where: predicate) { return true }
+            if !process.isRunning { return lines.contains(where: predicate) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    func kill(_ signal: Int32 = SIGKILL) {
+        Foundation.kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for exit and collects the rest of the output; returns the exit status.
+    @discardableResult
+    func wait() async throws -> Int32 {
+        while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        pipes.0.fileHandleForReading.readabilityHandler = nil
+        pipes.1.fileHandleForReading.readabilityHandler = nil
+        collect(pipes.0.fileHandleForReading.readDataToEndOfFile())
+        let rest = String(decoding: pipes.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        errors.withLock { $0 += rest }
+        output.withLock { state in
+            if !state.partial.isEmpty { state.lines.append(state.partial) }
+            state.partial = ""
+        }
+        return process.terminationStatus
+    }
+
+    /// Runs to completion and returns (status, stdout lines, stderr).
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, [String], String) {
+        let child = try ChildProcess(executable, arguments)
+        let status = try await child.wait()
+        return (status, child.lines, child.standardError)
+    }
+}
+
+/// Every sample event type, as NewEvents with varied actors and peers.
+func sampleEventsOfEveryType(seed: UInt64 = 7) throws -> [NewEvent] {
+    var generator = SeededGenerator(seed: seed)
+    return try SampleEvents.allBodies(using: &generator).enumerated().map { index, body in
+        try NewEvent(
+            body, actor: index.isMultiple(of: 3) ? "" : "user\(index % 4)",
+            correlationID: Data([UInt8(index), 1, 2, 3]),
+            peer: index.isMultiple(of: 2) ? PeerCredentials(uid: 1000 + UInt32(index), gid: 100, pid: 4000 + Int32(index)) : nil)
+    }
+}
+
+func hex(_ data: Data) -> String { data.map { String(format: "%02x", $0) }.joined() }
