@@ -20,6 +20,7 @@ let protobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "qsm",
@@ -56,7 +57,8 @@ let package = Package(
         // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
         .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
 
-        .executableTarget(name: "qsmd", dependencies: ["EventLog", argumentParser, logging, serviceLifecycle]),
+        .executableTarget(
+            name: "qsmd", dependencies: ["EventLog", argumentParser, logging, serviceLifecycle, unixSignals]),
         .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", argumentParser]),
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto"]),

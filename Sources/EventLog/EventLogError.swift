@@ -27,7 +27,7 @@ public enum EventLogError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let path):
-            return "\(path): no such directory; start qsmd with --data \(path) to create a log there"
+            return "\(path): no such directory; check the path (qsmd creates the log, in DIR/log, on first start)"
         case .notALog(let path, let reason):
             return "\(path) is not a qsm event log (\(reason)); pass the data directory qsmd created, "
                 + "or an empty or new directory to create one"
