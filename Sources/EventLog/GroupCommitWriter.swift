@@ -20,6 +20,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     // Guarded by `condition`.
     private var queue: [Job] = []
     private var stopping = false
+    // How many appends the previous commit carried: the writer waits briefly for as many again.
+    private var lastBatchAppends = 0
     private var stopped = false
     private var currentHead: LogHead
     private var statistics = WriterStatistics(commits: 0, events: 0, appends: 0)
@@ -108,6 +110,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         defer { condition.unlock() }
         while queue.isEmpty && !stopping { condition.wait() }
         if queue.isEmpty { return nil }
+        // Callers resumed by the previous commit are still coming back with their next append: wait a
+        // moment (at most `commitDelay`) for as many as that commit carried, so they share one fsync
+        // instead of splitting into a small commit and a large one. A lone caller never waits.
+        if queue.count < lastBatchAppends && options.commitDelay > .zero && !stopping {
+            let deadline = Date(timeIntervalSinceNow: options.commitDelay.seconds)
+            while queue.count < lastBatchAppends && !stopping && condition.wait(until: deadline) {}
+        }
         var taken = 0
         var count = 0
         for job in queue {
@@ -117,6 +126,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
         let batch = Array(queue.prefix(taken))
         queue.removeFirst(taken)
+        lastBatchAppends = taken
         return batch
     }
 
@@ -203,4 +213,12 @@ public struct WriterStatistics: Sendable, Hashable {
     public var events: UInt64
     /// `append` calls served.
     public var appends: UInt64
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
 }
