@@ -10,8 +10,9 @@ let usage = """
     usage: qsm-logload COMMAND --dir DIR [options]
       append [--count N] [--tasks T]  append message events from T concurrent tasks (N total, 0 = forever);
                                       prints "acked POSITION SEQUENCE" after each durable append
-      fill [--batch B]                append batches of B events until an error; prints "acked N" and
-                                      "error KIND: DESCRIPTION"
+      fill [--batch B] [--free FILE]  append batches of B events until an error; prints "acked N" and
+                                      "error KIND: DESCRIPTION"; with --free, then deletes FILE and appends
+                                      one more batch in the same process: "after-free acked N"
       open [--read-only]              open the log; prints "ok HEAD" or "error KIND: DESCRIPTION"
       hold                            open read-write, print "holding", wait until killed
       verify                          prints "valid EVENTS HASH" or "invalid POSITION: PROBLEM"
@@ -108,6 +109,12 @@ do {
             emit("acked \(acknowledged)")
             let logError = error as? EventLogError ?? .storage(path: directory, detail: "\(error)")
             emit("error \(kind(logError)): \(logError)")
+        }
+        if let file = option("--free") {
+            try FileManager.default.removeItem(atPath: file)
+            let events = try (0..<batch).map { _ in try SampleEvents.message(recordSize: 1000, using: &generator) }
+            acknowledged += try await log.append(events).count
+            emit("after-free acked \(acknowledged)")
         }
         log.close()
     case "open":

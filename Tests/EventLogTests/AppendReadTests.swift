@@ -44,6 +44,25 @@ struct AppendReadTests {
         #expect(try log.verify().isValid)
     }
 
+    /// The Swift catalogue's ids and names are the schema's field numbers and names.
+    @Test func eventTypeNamesAndIdsMatchTheSchema() throws {
+        var generator = SeededGenerator(seed: 2)
+        let bodies = SampleEvents.allBodies(using: &generator)
+        #expect(bodies.map(\.type) == EventType.allCases)
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        for body in bodies {
+            var event = QSMEvent()
+            event.body = body
+            let json = try event.jsonString(options: options)
+            #expect(json.hasPrefix("{\"\(body.type.name)\":"), "\(json.prefix(60))")
+            let decoded = try QSMEvent(serializedBytes: try NewEvent(body).body.prefixedAsField(body.type.rawValue))
+            #expect(decoded.body?.type == body.type)
+            #expect(EventType(name: body.type.name) == body.type)
+        }
+        #expect(EventType(name: "no_such_event") == nil)
+    }
+
     @Test func rangeReadsAndTheForwardSequenceAgree() async throws {
         let directory = try TemporaryDirectory()
         let log = try EventStore(directory: directory.path)
@@ -130,3 +149,22 @@ struct AppendReadTests {
 }
 
 import Synchronization
+
+extension Data {
+    /// This message's bytes as field `number` (length-delimited) of an enclosing message.
+    func prefixedAsField(_ number: UInt32) -> Data {
+        var out = Data()
+        func varint(_ value: UInt64) {
+            var v = value
+            while v >= 0x80 {
+                out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
+            }
+            out.append(UInt8(v))
+        }
+        varint(UInt64(number) << 3 | 2)
+        varint(UInt64(count))
+        out.append(self)
+        return out
+    }
+}
