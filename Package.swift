@@ -67,8 +67,8 @@ let package = Package(
 
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
-        .testTarget(name: "QKDTests", dependencies: ["QKD"]),
-        .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto"]),
+        .testTarget(name: "QKDTests", dependencies: ["QKD", "QSMTesting"]),
+        .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting"]),
     ]
 )
 
