@@ -1,1 +1,0 @@
-// QSMCrypto: placeholder until its issue lands.
