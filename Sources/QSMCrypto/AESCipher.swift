@@ -34,7 +34,7 @@ public enum AESCipher {
             let box = try AES.GCM.seal(
                 message, using: key.key, nonce: AES.GCM.Nonce(data: nonceBytes(counter: counter)),
                 authenticating: context.associatedData(mode: mode))
-            return AESSealed(counter: counter, ciphertext: box.ciphertext + box.tag)
+            return AESSealed(counter: counter, ciphertext: Data.joined(box.ciphertext, box.tag))
         } catch {
             throw .primitiveFailed(operation: "AES-256-GCM seal")
         }

@@ -27,7 +27,7 @@ public enum PQCCipher {
         do {
             var sender = try HPKE.Sender(recipientKey: recipientKey.key, ciphersuite: suite, info: info)
             let ciphertext = try sender.seal(message, authenticating: context.associatedData(mode: mode))
-            return PQCSealed(encapsulatedKey: sender.encapsulatedKey, ciphertext: ciphertext)
+            return PQCSealed(encapsulatedKey: Data.joined(sender.encapsulatedKey, Data()), ciphertext: Data.joined(ciphertext, Data()))
         } catch {
             throw .primitiveFailed(operation: "HPKE X-Wing seal")
         }

@@ -25,7 +25,7 @@ enum SecretWrapping {
         }
         return WrappedSecret(
             keyID: keyID, algorithm: WrappedSecret.algorithmAES256GCM, nonce: Data(box.nonce),
-            sealed: box.ciphertext + box.tag, kdf: kdf)
+            sealed: Data.joined(box.ciphertext, box.tag), kdf: kdf)
     }
 
     static func unwrap(
@@ -58,6 +58,15 @@ enum SecretWrapping {
 }
 
 extension Data {
+    /// `a` then `b` in a new buffer indexed from zero (slices keep their parent's indices; callers of this
+    /// module's API get zero-based `Data`).
+    static func joined(_ a: Data, _ b: Data) -> Data {
+        var result = Data(capacity: a.count + b.count)
+        result.append(a)
+        result.append(b)
+        return result
+    }
+
     /// Appends a 4-byte big-endian length and then `bytes`.
     mutating func appendLengthPrefixed(_ bytes: Data) {
         var length = UInt32(truncatingIfNeeded: bytes.count).bigEndian
