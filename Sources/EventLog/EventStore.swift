@@ -84,13 +84,17 @@ public final class EventStore: Sendable {
     /// Appends `events` atomically, in order, and returns their positions once they are durable.
     ///
     /// Concurrent callers share transactions (group commit). When the call throws, none of `events` was
-    /// written.
+    /// written. `recordedAtMicros` lets the only writer of a log (the broker, which decides with that
+    /// time) stamp the events itself; a time below the last one recorded is raised to it, so the log's
+    /// times never go backwards. Nil takes the log's clock.
     @discardableResult
-    public func append(_ events: [NewEvent]) async throws(EventLogError) -> [UInt64] {
+    public func append(_ events: [NewEvent], recordedAtMicros: Int64? = nil) async throws(EventLogError)
+        -> [UInt64]
+    {
         guard let writer else { throw .readOnly(path: path) }
         guard !events.isEmpty else { return [] }
         for event in events { try event.validate() }
-        return try await writer.submit(events)
+        return try await writer.submit(events, recordedAtMicros: recordedAtMicros)
     }
 
     /// The writer's counters, or nil for a read-only log.

@@ -9,6 +9,8 @@ import Foundation
 final class GroupCommitWriter: @unchecked Sendable {
     private struct Job {
         let events: [NewEvent]
+        /// The caller's timestamp for these events, or nil for the log's clock.
+        let recordedAtMicros: Int64?
         let continuation: CheckedContinuation<[UInt64], any Error>
     }
 
@@ -58,7 +60,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Queues `events` and waits until they are durable.
-    func submit(_ events: [NewEvent]) async throws(EventLogError) -> [UInt64] {
+    func submit(_ events: [NewEvent], recordedAtMicros: Int64?) async throws(EventLogError) -> [UInt64] {
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 condition.lock()
@@ -67,7 +69,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                     continuation.resume(throwing: EventLogError.closed(path: path))
                     return
                 }
-                queue.append(Job(events: events, continuation: continuation))
+                queue.append(Job(events: events, recordedAtMicros: recordedAtMicros, continuation: continuation))
                 condition.signal()
                 condition.unlock()
             }
@@ -88,7 +90,7 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func run() {
         while let jobs = nextBatch() {
-            let outcome = Result { () throws(EventLogError) -> [[UInt64]] in try commit(jobs.map(\.events)) }
+            let outcome = Result { () throws(EventLogError) -> [[UInt64]] in try commit(jobs.map { ($0.events, $0.recordedAtMicros) }) }
             switch outcome {
             case .success(let positions):
                 for (job, assigned) in zip(jobs, positions) { job.continuation.resume(returning: assigned) }
@@ -131,15 +133,20 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Encodes, chains and commits `batches` in one transaction; returns each batch's positions.
-    private func commit(_ batches: [[NewEvent]]) throws(EventLogError) -> [[UInt64]] {
+    private func commit(_ batches: [(events: [NewEvent], recordedAtMicros: Int64?)]) throws(EventLogError)
+        -> [[UInt64]]
+    {
         let head = self.head
-        let now = max(options.clock(), head.lastRecordedAtMicros)
+        let clockNow = options.clock()
+        // Times never go backwards: a caller's time below the last one recorded is raised to it.
+        var now = head.lastRecordedAtMicros
         var position = head.position
         var hash = head.hash
         var records: [(position: UInt64, record: Data, hash: Data, event: NewEvent)] = []
         var assigned: [[UInt64]] = []
         do {
-            for events in batches {
+            for (events, requested) in batches {
+                now = max(requested ?? clockNow, now)
                 var positions: [UInt64] = []
                 positions.reserveCapacity(events.count)
                 for event in events {

@@ -131,14 +131,15 @@ struct BadInputTests {
         let directory = try TemporaryDirectory()
         let mount = directory.appending("small")
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        // In a private mount namespace: a 4 MiB tmpfs, a filler, fill the log, free space, go on.
+        // In a private mount namespace: a 4 MiB tmpfs, a filler, fill the log, free space, go on. Four
+        // tasks acknowledge in any order, so the highest position is found by sorting, not the last line.
         let script = """
             set -e
             mount -t tmpfs -o size=4m tmpfs '\(mount)'
             head -c 1048576 /dev/zero > '\(mount)/filler'
             '\(Products.logload)' fill --dir '\(mount)/log' --batch 16 --free '\(mount)/filler'
             '\(Products.logload)' verify --dir '\(mount)/log'
-            '\(Products.logload)' append --dir '\(mount)/log' --count 100 --tasks 4 | tail -n 1
+            '\(Products.logload)' append --dir '\(mount)/log' --count 100 --tasks 4 | sort -n -k 2 | tail -n 1
             '\(Products.logload)' verify --dir '\(mount)/log'
             """
         let unshare = getuid() == 0 ? ["-m"] : ["-r", "-m"]

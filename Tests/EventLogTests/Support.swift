@@ -28,11 +28,15 @@ enum Products {
 }
 
 /// A child process whose standard output is collected line by line as it arrives.
+///
+/// Each pipe is drained by its own thread with blocking reads until end of file: FileHandle's
+/// readabilityHandler crashes libdispatch on Linux when a pipe is torn down while its read source is
+/// being cancelled (swift-corelibs-foundation#5507), which the crash tests hit.
 final class ChildProcess: Sendable {
     private let process: Process
     private let output = Mutex<(lines: [String], partial: String)>(([], ""))
     private let errors = Mutex<String>("")
-    private let pipes: (Pipe, Pipe)
+    private let drained = DispatchGroup()
 
     init(_ executable: String, _ arguments: [String]) throws {
         let process = Process()
@@ -43,13 +47,34 @@ final class ChildProcess: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         self.process = process
-        self.pipes = (stdout, stderr)
-        stdout.fileHandleForReading.readabilityHandler = { [self] handle in collect(handle.availableData) }
-        stderr.fileHandleForReading.readabilityHandler = { [self] handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+        try process.run()
+        // The parent's copies of the write ends must close, or the readers never see end of file.
+        try? stdout.fileHandleForWriting.close()
+        try? stderr.fileHandleForWriting.close()
+        drain(stdout.fileHandleForReading) { [self] data in collect(data) }
+        drain(stderr.fileHandleForReading) { [self] data in
+            let chunk = String(decoding: data, as: UTF8.self)
             errors.withLock { $0 += chunk }
         }
-        try process.run()
+    }
+
+    private func drain(_ handle: FileHandle, _ deliver: @escaping @Sendable (Data) -> Void) {
+        drained.enter()
+        let thread = Thread { [drained] in
+            let descriptor = handle.fileDescriptor
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    deliver(Data(buffer[0..<count]))
+                } else if count == 0 || errno != EINTR {
+                    break
+                }
+            }
+            try? handle.close()
+            drained.leave()
+        }
+        thread.start()
     }
 
     private func collect(_ data: Data) {
@@ -84,11 +109,9 @@ final class ChildProcess: Sendable {
     @discardableResult
     func wait() async throws -> Int32 {
         while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-        pipes.0.fileHandleForReading.readabilityHandler = nil
-        pipes.1.fileHandleForReading.readabilityHandler = nil
-        collect(pipes.0.fileHandleForReading.readDataToEndOfFile())
-        let rest = String(decoding: pipes.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        errors.withLock { $0 += rest }
+        // The readers finish at end of file, which comes once the child (and any child of its that
+        // inherited the pipes) has exited.
+        while drained.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(5)) }
         output.withLock { state in
             if !state.partial.isEmpty { state.lines.append(state.partial) }
             state.partial = ""
