@@ -1,0 +1,199 @@
+/// One Cascade pass: the shuffled copies of both keys and what is known about its blocks.
+struct CascadePass {
+    let blockSize: Int
+    /// Positions the blocks cover: the key length in the first pass, the padded length after.
+    let limit: Int
+    /// Heap-numbered node slots per block (root 1, children 2i and 2i + 1).
+    let nodesPerBlock: Int
+    let shuffle: WordShuffle?
+    let alice: UnsafeMutablePointer<UInt64>
+    let bob: UnsafeMutablePointer<UInt64>
+    /// Per node: 0 unknown, else 2 | (Alice's parity XOR Bob's current parity).
+    let nodes: UnsafeMutablePointer<UInt8>
+    let nodeCount: Int
+
+    @inline(__always) func position(of x: Int) -> Int { shuffle?.forward(x) ?? x }
+    @inline(__always) func origin(of t: Int) -> Int { shuffle?.backward(t) ?? t }
+}
+
+/// The state of one Cascade run. Keys are padded with zero bits (equal on both sides, so never in
+/// error) to a multiple of 4096 for the word shuffles. Not thread-safe; lives for one `reconcile`.
+final class CascadeEngine {
+    let keyBits: Int
+    let paddedBits: Int
+    let wordCount: Int
+    private(set) var leakedBits = 0
+    private(set) var corrections = 0
+    private var passes: [CascadePass] = []
+    private let scratch: UnsafeMutablePointer<UInt64>
+    /// Pending (pass, position) pairs whose path may hold an odd block.
+    private var pending: [Int] = []
+
+    init(alice: BitString, bob: BitString) {
+        keyBits = alice.count
+        wordCount = (BitString.wordCount(keyBits) + 63) & ~63
+        paddedBits = wordCount * 64
+        scratch = .allocate(capacity: wordCount)
+        scratch.initialize(repeating: 0, count: wordCount)
+        // Pass 0 holds both keys in their own order; its Bob copy is the key being corrected.
+        let aliceWords = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
+        let bobWords = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
+        aliceWords.initialize(repeating: 0, count: wordCount)
+        bobWords.initialize(repeating: 0, count: wordCount)
+        alice.words.withUnsafeBufferPointer { aliceWords.update(from: $0.baseAddress!, count: $0.count) }
+        bob.words.withUnsafeBufferPointer { bobWords.update(from: $0.baseAddress!, count: $0.count) }
+        baseAlice = aliceWords
+        baseBob = bobWords
+    }
+
+    private let baseAlice: UnsafeMutablePointer<UInt64>
+    private let baseBob: UnsafeMutablePointer<UInt64>
+
+    deinit {
+        for (index, pass) in passes.enumerated() {
+            if index > 0 {
+                pass.alice.deallocate()
+                pass.bob.deallocate()
+            }
+            pass.nodes.deallocate()
+        }
+        baseAlice.deallocate()
+        baseBob.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Bob's key as it stands.
+    func bobKey() -> BitString {
+        BitString(words: Array(UnsafeBufferPointer(start: baseBob, count: BitString.wordCount(keyBits))), count: keyBits)
+    }
+
+    /// Runs one pass: shuffles (unless first), discloses every block parity, bisects the odd blocks and
+    /// cascades each correction through every pass so far.
+    func runPass(blockSize: Int, shuffle: WordShuffle?) {
+        let limit = shuffle == nil ? keyBits : paddedBits
+        let blocks = (limit + blockSize - 1) / blockSize
+        var span = 1
+        while span < blockSize { span <<= 1 }
+        let nodesPerBlock = 2 * span
+        let nodeCount = blocks * nodesPerBlock
+        let nodes = UnsafeMutablePointer<UInt8>.allocate(capacity: nodeCount)
+        nodes.initialize(repeating: 0, count: nodeCount)
+        var alice = baseAlice
+        var bob = baseBob
+        if let shuffle {
+            alice = .allocate(capacity: wordCount)
+            bob = .allocate(capacity: wordCount)
+            shuffle.apply(baseAlice, to: alice, scratch: scratch)
+            shuffle.apply(baseBob, to: bob, scratch: scratch)
+        }
+        let pass = CascadePass(
+            blockSize: blockSize, limit: limit, nodesPerBlock: nodesPerBlock, shuffle: shuffle, alice: alice, bob: bob,
+            nodes: nodes, nodeCount: nodeCount)
+        passes.append(pass)
+        for block in 0..<blocks {
+            let start = block * blockSize
+            let end = min(start + blockSize, limit)
+            let odd = BitOps.parity(alice, start, end) != BitOps.parity(bob, start, end)
+            nodes[block * nodesPerBlock + 1] = odd ? 3 : 2
+            leakedBits += 1
+        }
+        for block in 0..<blocks where nodes[block * nodesPerBlock + 1] & 1 == 1 {
+            let start = block * blockSize
+            let position = bisect(pass, block: block, node: 1, start: start, end: min(start + blockSize, limit))
+            correct(pass.origin(of: position))
+            drain()
+        }
+    }
+
+    /// Finds the error in an odd node: asks for the parity of the left half unless already known, and
+    /// descends into the odd half. Returns the position (in this pass's order) of the wrong bit.
+    private func bisect(_ pass: CascadePass, block: Int, node: Int, start: Int, end: Int) -> Int {
+        var node = node
+        var start = start
+        var end = end
+        let base = block * pass.nodesPerBlock
+        while end - start > 1 {
+            let middle = start + (end - start) / 2
+            let left = base + 2 * node
+            if pass.nodes[left] == 0 {
+                let odd = BitOps.parity(pass.alice, start, middle) != BitOps.parity(pass.bob, start, middle)
+                leakedBits += 1
+                pass.nodes[left] = odd ? 3 : 2
+                pass.nodes[left + 1] = odd ? 2 : 3
+            }
+            if pass.nodes[left] & 1 == 1 {
+                node = 2 * node
+                end = middle
+            } else {
+                node = 2 * node + 1
+                start = middle
+            }
+        }
+        return start
+    }
+
+    /// Flips Bob's bit `x` (in key order) in every pass, flips the known parity of every remembered
+    /// block that contains it, and queues the passes where one of those blocks turned odd.
+    private func correct(_ x: Int) {
+        corrections += 1
+        for (index, pass) in passes.enumerated() {
+            let t = pass.position(of: x)
+            pass.bob[t >> 6] ^= 1 << UInt64(t & 63)
+            let block = t / pass.blockSize
+            var start = block * pass.blockSize
+            var end = min(start + pass.blockSize, pass.limit)
+            let base = block * pass.nodesPerBlock
+            var node = 1
+            var odd = false
+            while true {
+                let state = pass.nodes[base + node]
+                if state == 0 { break }
+                pass.nodes[base + node] = state ^ 1
+                if state & 1 == 0 { odd = true }
+                if end - start <= 1 { break }
+                let middle = start + (end - start) / 2
+                if t < middle {
+                    node = 2 * node
+                    end = middle
+                } else {
+                    node = 2 * node + 1
+                    start = middle
+                }
+            }
+            if odd { pending.append(index << 40 | x) }
+        }
+    }
+
+    /// Bisects, for each queued (pass, bit), the smallest remembered odd block on the bit's path, until
+    /// no remembered block anywhere is odd.
+    private func drain() {
+        while let entry = pending.popLast() {
+            let pass = passes[entry >> 40]
+            let t = pass.position(of: entry & (1 << 40 - 1))
+            let block = t / pass.blockSize
+            var start = block * pass.blockSize
+            var end = min(start + pass.blockSize, pass.limit)
+            let base = block * pass.nodesPerBlock
+            var node = 1
+            var found: (node: Int, start: Int, end: Int)?
+            while true {
+                let state = pass.nodes[base + node]
+                if state == 0 { break }
+                if state & 1 == 1 { found = (node, start, end) }
+                if end - start <= 1 { break }
+                let middle = start + (end - start) / 2
+                if t < middle {
+                    node = 2 * node
+                    end = middle
+                } else {
+                    node = 2 * node + 1
+                    start = middle
+                }
+            }
+            if let found {
+                let position = bisect(pass, block: block, node: found.node, start: found.start, end: found.end)
+                correct(pass.origin(of: position))
+            }
+        }
+    }
+}

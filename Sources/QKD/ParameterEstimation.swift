@@ -1,0 +1,49 @@
+/// Parameter estimation: Alice and Bob disclose a random sample of the sifted bits, count the
+/// disagreements and discard the sample.
+enum ParameterEstimation {
+    struct Result {
+        var aliceKey: BitString
+        var bobKey: BitString
+        var sampleSize: Int
+        var sampleErrors: Int
+        var qber: Double
+        var margin: Double
+        var qberBound: Double
+    }
+
+    /// Samples `sampleSize` distinct random positions of the sifted keys (0 < sampleSize < count).
+    static func run(
+        alice: BitString, bob: BitString, sampleSize: Int, failureProbability: Double,
+        using generator: inout some RandomNumberGenerator
+    ) -> Result {
+        let count = alice.count
+        // Mark `marked` random distinct positions (rejection on a bitset, at most half the string), then
+        // invert when the sample is more than half.
+        let marked = min(sampleSize, count - sampleSize)
+        var mask = [UInt64](repeating: 0, count: BitString.wordCount(count))
+        var placed = 0
+        while placed < marked {
+            let position = RandomBits.below(count, generator.next())
+            let bit: UInt64 = 1 << UInt64(position & 63)
+            if mask[position >> 6] & bit == 0 {
+                mask[position >> 6] |= bit
+                placed += 1
+            }
+        }
+        if marked != sampleSize { mask = BitString(words: mask.map { ~$0 }, count: count).words }
+        var sampleErrors = 0
+        var keep = mask
+        for index in mask.indices {
+            sampleErrors += ((alice.words[index] ^ bob.words[index]) & mask[index]).nonzeroBitCount
+            keep[index] = ~mask[index]
+        }
+        keep = BitString(words: keep, count: count).words
+        let (aliceKey, bobKey) = Compaction.select(alice.words, bob.words, where: keep)
+        let qber = Double(sampleErrors) / Double(sampleSize)
+        let margin = FiniteKey.margin(
+            keyBits: aliceKey.count, sampleBits: sampleSize, failureProbability: failureProbability)
+        return Result(
+            aliceKey: aliceKey, bobKey: bobKey, sampleSize: sampleSize, sampleErrors: sampleErrors, qber: qber,
+            margin: margin, qberBound: min(1, qber + margin))
+    }
+}

@@ -1,1 +1,0 @@
-// QKD: placeholder until its issue lands.

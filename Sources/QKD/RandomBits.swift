@@ -1,0 +1,67 @@
+internal import Foundation
+
+/// Bulk randomness for the simulation, drawn from whichever generator the caller injected.
+enum RandomBits {
+    /// `count` uniformly random words.
+    static func words(_ count: Int, using generator: inout some RandomNumberGenerator) -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: count)
+        for index in 0..<count { words[index] = generator.next() }
+        return words
+    }
+
+    /// A uniform double in the open interval (0, 1).
+    @inline(__always)
+    static func unit(using generator: inout some RandomNumberGenerator) -> Double {
+        (Double(generator.next() >> 11) + 0.5) * 0x1p-53
+    }
+
+    /// A uniform integer in `0..<bound` (`bound` < 2^32) by a 32x32 multiply-shift; the bias, at most
+    /// bound / 2^32, matters nowhere it is used (public shuffles and sample positions of a simulation).
+    @inline(__always)
+    static func below(_ bound: Int, _ word: UInt64) -> Int {
+        Int(((word & 0xFFFF_FFFF) &* UInt64(bound)) >> 32)
+    }
+
+    /// `count` independent Bernoulli(`probability`) bits as packed words. Draws one number per one bit
+    /// (geometric gaps between ones), or per zero bit when `probability` > 1/2, so sparse masks are cheap.
+    static func bernoulli(
+        _ count: Int, probability: Double, using generator: inout some RandomNumberGenerator
+    ) -> [UInt64] {
+        let wordCount = BitString.wordCount(count)
+        if probability <= 0 { return [UInt64](repeating: 0, count: wordCount) }
+        if probability >= 1 { return BitString(words: [UInt64](repeating: ~0, count: wordCount), count: count).words }
+        if probability > 0.5 {
+            var mask = bernoulli(count, probability: 1 - probability, using: &generator)
+            for index in mask.indices { mask[index] = ~mask[index] }
+            return BitString(words: mask, count: count).words
+        }
+        var mask = [UInt64](repeating: 0, count: wordCount)
+        let logFailure = log1p(-probability)
+        var position = -1
+        mask.withUnsafeMutableBufferPointer { words in
+            while true {
+                // The number of zeros before the next one is geometric: floor(ln U / ln(1 - p)).
+                let gap = (log(unit(using: &generator)) / logFailure).rounded(.down)
+                if gap >= Double(count) { break }
+                position += Int(gap) + 1
+                if position >= count { break }
+                words[position >> 6] |= 1 << UInt64(position & 63)
+            }
+        }
+        return mask
+    }
+
+    /// A uniformly random permutation of `0..<count` (Fisher-Yates), as 32-bit indices.
+    static func permutation(_ count: Int, using generator: inout some RandomNumberGenerator) -> [Int32] {
+        var permutation = (0..<Int32(count)).map { $0 }
+        permutation.withUnsafeMutableBufferPointer { slots in
+            var index = count - 1
+            while index > 0 {
+                let other = below(index + 1, generator.next())
+                slots.swapAt(index, other)
+                index -= 1
+            }
+        }
+        return permutation
+    }
+}
