@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "QSMEvents", targets: ["QSMEvents"]),
         .library(name: "QKD", targets: ["QKD"]),
         .library(name: "QSMCrypto", targets: ["QSMCrypto"]),
+        .library(name: "Broker", targets: ["Broker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -54,6 +55,8 @@ let package = Package(
         .target(name: "QKD"),
         // Passwords, tokens, key custody and message sealing on libsodium and swift-crypto.
         .target(name: "QSMCrypto", dependencies: ["CSodium", crypto, cryptoExtras]),
+        // The broker: deciders, projections, intrusion detection; runs in-process, the socket comes later.
+        .target(name: "Broker", dependencies: ["EventLog", "QSMEvents", "QKD", "QSMCrypto", crypto, protobuf, logging]),
         // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
         .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
 
@@ -61,12 +64,14 @@ let package = Package(
             name: "qsmd", dependencies: ["EventLog", argumentParser, logging, serviceLifecycle, unixSignals]),
         .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", argumentParser]),
         // Benchmarks behind tools/bench; built in release mode there.
-        .executableTarget(name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto"]),
+        .executableTarget(
+            name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker"]),
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
 
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "EventLog", "QSMEvents", "QSMTesting", "QSMCrypto", crypto, protobuf]),
         .testTarget(name: "QKDTests", dependencies: ["QKD", "QSMTesting"]),
         .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting"]),
     ]

@@ -1,0 +1,48 @@
+import Foundation
+import EventLog
+import SwiftProtobuf
+import Synchronization
+
+/// How a broker runs. Defaults are what qsmd uses; docs/broker.md gives the reasons.
+public struct BrokerConfiguration: Sendable {
+    /// The data directory: the log in `log/`, the master key in `master.key`.
+    public var dataDirectory: String
+    /// How long a session lasts from login (OWASP: hours at most for an absolute timeout).
+    public var sessionLifetimeSeconds: Int64 = 8 * 3600
+    /// Largest message body, in bytes.
+    public var maxMessageBytes = 64 * 1024
+    /// Password length bounds, in UTF-8 bytes (NIST SP 800-63B: at least 8; a cap stops hashing abuse).
+    public var minPasswordBytes = 8
+    public var maxPasswordBytes = 1024
+    /// Qubits of an exchange when the caller does not say, and bounds on what a caller may ask.
+    public var defaultQubits = 200_000
+    public var minQubits = 10_000
+    public var maxQubits = 10_000_000
+    /// Channel noise when the caller does not say (an ideal channel has none; real links have ~1-3%).
+    public var defaultNoise = 0.01
+    /// Qubits of the key exchange an otp or aes send runs when the pool is short.
+    public var topUpQubits = 200_000
+    /// An aes block is replaced after this many messages or this age (docs/crypto.md).
+    public var aesBlockMessages: UInt64 = 65_536
+    public var aesBlockAgeSeconds: Int64 = 3600
+    /// Save projection snapshots every this many events (and at shutdown).
+    public var snapshotEvery: UInt64 = 100_000
+    /// Intrusion detection thresholds.
+    public var rules = IDSRules()
+    /// Argon2id cost for new password hashes: memory KiB, iterations, parallelism.
+    public var passwordMemoryKiB: UInt32 = 19 * 1024
+    public var passwordIterations: UInt32 = 2
+    /// Allows a cost below OWASP's floor: for tests only.
+    public var allowCheapPasswordHashingForTests = false
+    /// The broker's clock in microseconds since the epoch. Injectable so tests can move time; never
+    /// consulted by projections, only by deciders through the time of the batch.
+    public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+
+    /// The configuration for the data directory `dataDirectory`.
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+
+    var logDirectory: String { (dataDirectory as NSString).appendingPathComponent("log") }
+    var masterKeyPath: String { (dataDirectory as NSString).appendingPathComponent("master.key") }
+}

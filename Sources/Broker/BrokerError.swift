@@ -1,0 +1,66 @@
+public import EventLog
+import Foundation
+import SwiftProtobuf
+import Synchronization
+
+/// Why the broker refused a command. Every case says what was wrong and, where it helps, what to do;
+/// none carries a secret. Refusals the intrusion detection needs are recorded as events first.
+public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A parameter is malformed or out of bounds: which one and why.
+    case invalidParameter(name: String, reason: String)
+    case usernameTaken(String)
+    case unknownUser(String)
+    /// Wrong username or password (deliberately not saying which).
+    case badCredentials
+    case accountLocked(until: Int64)
+    /// Too many sends: refused until `until`.
+    case throttled(until: Int64)
+    /// No session has this token.
+    case noSession
+    case sessionExpired
+    case sessionRevoked
+    /// The resource belongs to someone else.
+    case notOwner(resource: String)
+    case notAdmin
+    case unknownMessage(String)
+    /// A key exchange that did not produce a key, with the reason from the BB84 report.
+    case keyExchangeAborted(reason: String)
+    /// The pair's key pool holds too few bytes; a key exchange tops it up.
+    case keyPoolShort(needed: UInt64, available: UInt64)
+    /// A stored message failed authentication: it was altered.
+    case integrityFailure(String)
+    /// The pqc private key is only in memory after a login with the password.
+    case privateKeyUnavailable
+    /// The log could not be written or read; nothing of the command was recorded.
+    case storage(EventLogError)
+    /// The broker is shutting down or failed to start.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let name, let reason): "invalid \(name): \(reason)"
+        case .usernameTaken(let name): "the username \(name) is taken"
+        case .unknownUser(let name): "no user named \(name)"
+        case .badCredentials: "wrong username or password"
+        case .accountLocked(let until): "account locked until \(Self.time(until)) after repeated failed logins"
+        case .throttled(let until): "too many messages: sending is paused until \(Self.time(until))"
+        case .noSession: "no session with this token: log in"
+        case .sessionExpired: "the session expired: log in again"
+        case .sessionRevoked: "the session ended (logout or password change): log in again"
+        case .notOwner(let resource): "\(resource) belongs to another user"
+        case .notAdmin: "this method is for administrators only"
+        case .unknownMessage(let id): "no message \(id)"
+        case .keyExchangeAborted(let reason): "key exchange aborted: \(reason)"
+        case .keyPoolShort(let needed, let available):
+            "the key pool holds \(available) bytes, \(needed) are needed: establish a key first"
+        case .integrityFailure(let what): "\(what) failed authentication: it was altered"
+        case .privateKeyUnavailable: "pqc messages can be read only in a session logged in with the password"
+        case .storage(let error): "storage error, nothing was recorded: \(error)"
+        case .unavailable(let reason): "the broker is unavailable: \(reason)"
+        }
+    }
+
+    static func time(_ micros: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+    }
+}

@@ -1,0 +1,134 @@
+public import EventLog
+import Foundation
+public import QSMEvents
+import SwiftProtobuf
+import Synchronization
+
+/// What Rebuild found: the digests of the live and the rebuilt projections at the same position.
+public struct RebuildReport: Sendable, Equatable {
+    public let position: UInt64
+    public let live: [String: String]
+    public let rebuilt: [String: String]
+    public let eventsReplayed: UInt64
+    public let seconds: Double
+    /// Whether the rebuilt state replaced the live one.
+    public let swapped: Bool
+    /// Projections whose digests differ.
+    public var differences: [String] { live.keys.filter { live[$0] != rebuilt[$0] }.sorted() }
+}
+
+/// Broker figures for administrators.
+public struct BrokerStats: Sendable, Equatable {
+    public let head: UInt64
+    public let logBytes: Int
+    public let mapBytes: Int
+    public let commits: UInt64
+    public let eventsAppended: UInt64
+    public let batches: UInt64
+    public let commands: UInt64
+    public let users: Int
+    public let messages: Int
+}
+
+extension Broker {
+    private func admin<Output: Sendable>(_ caller: Caller, _ method: String, _ body: @escaping @Sendable (BrokerState) -> Output)
+        async throws(BrokerError) -> Output
+    {
+        try await pipeline.submit(caller) { state, decision in
+            guard decision.caller.isAdmin else { return .failure(decision.denyAdmin(method: method)) }
+            return .success(body(state))
+        }.get()
+    }
+
+    /// Recorded alerts, newest first.
+    public func alerts(limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [IDSProjection.Alert] {
+        let limit = try Validation.limit(limit, default: 100)
+        return try await admin(caller, "Alerts") { Array($0.ids.alerts.suffix(limit).reversed()) }
+    }
+
+    /// Events from position `from`, decoded.
+    public func readEvents(from: UInt64, limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [QSMEvent] {
+        let limit = try Validation.limit(limit, default: 100)
+        try await admin(caller, "ReadEvents") { _ in () }
+        do {
+            return try store.read(from: max(from, 1), limit: limit).map { try QSMEvent($0) }
+        } catch let error as EventLogError {
+            throw .storage(error)
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    /// Verifies the whole hash chain.
+    public func verifyChain(caller: Caller) async throws(BrokerError) -> VerificationReport {
+        try await admin(caller, "VerifyChain") { _ in () }
+        do { return try store.verify() } catch { throw .storage(error) }
+    }
+
+    /// Replays the log from position 1 into fresh projections beside the live ones and compares their
+    /// digests at the same position; with `swap`, the rebuilt state replaces the live one.
+    public func rebuild(swap: Bool = false, caller: Caller) async throws(BrokerError) -> RebuildReport {
+        try await admin(caller, "Rebuild") { _ in () }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var fresh = BrokerState(rules: configuration.rules)
+        let target = read { $0.position }
+        do {
+            try StateLoader.replay(store: store, into: &fresh, through: target)
+        } catch let error as EventLogError {
+            throw .storage(error)
+        } catch {
+            throw .unavailable("rebuild failed: \(error)")
+        }
+        let replayed = fresh.position
+        let rebuiltState = fresh
+        // Bring the rebuilt state to the live position inside the pipeline, so nothing moves meanwhile.
+        let (report, caughtUp) = try await pipeline.submit(caller) {
+            [store] state, decision -> Result<(RebuildReport, BrokerState), BrokerError> in
+            var caughtUp = rebuiltState
+            do {
+                try StateLoader.replay(store: store, into: &caughtUp, through: state.position)
+                let live = try state.digests()
+                let rebuilt = try caughtUp.digests()
+                let report = RebuildReport(
+                    position: state.position, live: live, rebuilt: rebuilt, eventsReplayed: replayed,
+                    seconds: (clock.now - start).seconds, swapped: swap && live != rebuilt)
+                return .success((report, caughtUp))
+            } catch {
+                return .failure(.unavailable("rebuild failed: \(error)"))
+            }
+        }.get()
+        guard report.swapped else { return report }
+        let swapped = pipeline.state.withLock { state -> Bool in
+            guard state.position == report.position else { return false }
+            state = caughtUp
+            return true
+        }
+        return swapped ? report : RebuildReport(
+            position: report.position, live: report.live, rebuilt: report.rebuilt, eventsReplayed: report.eventsReplayed,
+            seconds: report.seconds, swapped: false)
+    }
+
+    /// Log and pipeline figures.
+    public func stats(caller: Caller) async throws(BrokerError) -> BrokerStats {
+        let (users, messages) = try await admin(caller, "Stats") { ($0.users.users.count, $0.inbox.locations.count) }
+        do {
+            let storage = try store.storageStats()
+            let writer = store.writerStatistics
+            let counters = pipeline.counters.withLock { $0 }
+            return BrokerStats(
+                head: try store.head().position, logBytes: storage.fileSize, mapBytes: storage.mapSize,
+                commits: writer?.commits ?? 0, eventsAppended: writer?.events ?? 0, batches: counters.batches,
+                commands: counters.commands, users: users, messages: messages)
+        } catch {
+            throw .storage(error)
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import EventLog
+import QSMCrypto
+import QSMEvents
+import SwiftProtobuf
+import Synchronization
+
+/// A message as an inbox lists it.
+public typealias InboxEntry = InboxProjection.Entry
+/// A line of a user's history.
+public typealias HistoryEntry = HistoryProjection.Entry
+
+/// The dashboard: counters since the log began, sessions live now, and per-minute series.
+public struct DashboardView: Sendable, Equatable {
+    public let counters: DashboardProjection.Counters
+    public let activeSessions: Int
+    /// The last hour (or `minutes`) of per-minute counts, oldest first.
+    public let series: [MinutePoint]
+
+    /// One minute of the series.
+    public struct MinutePoint: Sendable, Equatable {
+        /// Minutes since the epoch.
+        public let minute: Int64
+        public let counts: DashboardProjection.Minute
+    }
+}
+
+extension Broker {
+    /// Decrypts the message `messageID` (hex) for its recipient and records that it was read. Anyone
+    /// else is refused, and the refusal is recorded for the intrusion detection.
+    public func decrypt(token: String, messageID: String, caller: Caller) async throws(BrokerError) -> DecryptedMessage {
+        guard Data(hex: messageID)?.count == 16 else {
+            throw .invalidParameter(name: "messageId", reason: "must be 32 hexadecimal digits")
+        }
+        let presented = PresentedToken(token)
+        let id = messageID.lowercased()
+        // Decrypt before deciding, but only for the recipient's live session.
+        var opened: Result<Data, BrokerError>?
+        let context = read { state -> (InboxEntry, KeyPoolsProjection.PairPool?)? in
+            guard let user = state.peekSession(presented, now: configuration.clock()),
+                  let entry = state.inbox.message(id), entry.to == user
+            else { return nil }
+            return (entry, state.keyPools.pool(entry.from, entry.to))
+        }
+        if let (entry, pool) = context {
+            opened = await openMessage(entry, pool: pool, sessionID: presented.sessionID)
+        }
+        let openedResult = opened
+        return try await pipeline.submit(caller) { state, decision -> Result<DecryptedMessage, BrokerError> in
+            let user: String
+            switch state.authenticate(presented, method: "Decrypt", decision: &decision) {
+            case .failure(let error): return .failure(error)
+            case .success(let name): user = name
+            }
+            guard let entry = state.inbox.message(id) else { return .failure(.unknownMessage(id)) }
+            guard entry.to == user else {
+                decision.emit(.accessDenied(QSMAccessDenied.with {
+                    $0.username = user
+                    $0.method = "Decrypt"
+                    $0.resource = "message"
+                    $0.resourceID = id
+                    $0.owner = entry.to
+                    $0.reason = .notOwner
+                }), actor: user)
+                return .failure(.notOwner(resource: "message \(id)"))
+            }
+            guard let openedResult else { return .failure(.unavailable("the session changed while decrypting: try again")) }
+            return openedResult.map { body in
+                decision.emit(.messageDecrypted(QSMMessageDecrypted.with {
+                    $0.messageID = Data(hex: id) ?? Data()
+                    $0.reader = user
+                    $0.sender = entry.from
+                }), actor: user)
+                return DecryptedMessage(body: body, from: entry.from, sentAt: entry.sentAt, mode: entry.mode)
+            }
+        }.get()
+    }
+
+    private func openMessage(_ entry: InboxEntry, pool: KeyPoolsProjection.PairPool?, sessionID: Data?) async
+        -> Result<Data, BrokerError>
+    {
+        do {
+            guard let stored = try store.event(at: entry.position), case .messageSent(let sent)? = try QSMEvent(stored).body
+            else { return .failure(.unknownMessage(entry.messageID)) }
+            let context = MessageAAD(messageID: sent.messageID, sender: sent.sender, recipient: sent.recipient)
+            let ranges = sent.poolRanges.map { PoolRange(start: $0.start, length: $0.length) }
+            switch sent.mode {
+            case .otp:
+                guard let pool else { return .failure(.unknownMessage(entry.messageID)) }
+                return .success(try crypto.openOTP(
+                    OTPSealed(ciphertext: sent.ciphertext, tag: sent.tag), ranges: ranges, pool: pool.pool,
+                    context: context))
+            case .aes:
+                guard let pool else { return .failure(.unknownMessage(entry.messageID)) }
+                return .success(try crypto.openAES(
+                    AESSealed(counter: sent.blockCounter, ciphertext: sent.ciphertext), ranges: ranges, pool: pool.pool,
+                    context: context))
+            case .pqc:
+                guard let sessionID, let key = sessionKeys.withLock({ $0[sessionID.hex] }) else {
+                    return .failure(.privateKeyUnavailable)
+                }
+                return .success(try await crypto.openPQC(
+                    PQCSealed(encapsulatedKey: sent.encapsulatedKey, ciphertext: sent.ciphertext), privateKey: key,
+                    context: context))
+            default:
+                return .failure(.unknownMessage(entry.messageID))
+            }
+        } catch let error as BrokerError {
+            return .failure(error)
+        } catch let error as EventLogError {
+            return .failure(.storage(error))
+        } catch {
+            return .failure(.unavailable("\(error)"))
+        }
+    }
+
+    /// The session user's messages, newest first.
+    public func inbox(token: String, unreadOnly: Bool = false, limit: Int? = nil, caller: Caller)
+        async throws(BrokerError) -> [InboxEntry]
+    {
+        let limit = try Validation.limit(limit, default: 100)
+        let presented = PresentedToken(token)
+        return try await pipeline.submit(caller) { state, decision in
+            state.authenticate(presented, method: "Inbox", decision: &decision).map {
+                state.inbox.inbox(of: $0, unreadOnly: unreadOnly, limit: limit)
+            }
+        }.get()
+    }
+
+    /// What the session user did and what was done to them, newest first.
+    public func history(token: String, limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [HistoryEntry] {
+        let limit = try Validation.limit(limit, default: 100)
+        let presented = PresentedToken(token)
+        return try await pipeline.submit(caller) { state, decision in
+            state.authenticate(presented, method: "History", decision: &decision).map {
+                state.history.history(of: $0, limit: limit)
+            }
+        }.get()
+    }
+
+    /// The dashboard, for any logged-in user: system-wide counts, nobody's data.
+    public func dashboard(token: String, minutes: Int64 = 60, caller: Caller) async throws(BrokerError) -> DashboardView {
+        let presented = PresentedToken(token)
+        return try await pipeline.submit(caller) { state, decision in
+            state.authenticate(presented, method: "Dashboard", decision: &decision).map { _ in
+                state.dashboardView(minutes: minutes, now: decision.now)
+            }
+        }.get()
+    }
+}
+
+extension BrokerState {
+    /// The dashboard as of `now`.
+    public func dashboardView(minutes: Int64, now: Int64) -> DashboardView {
+        DashboardView(
+            counters: dashboard.counters, activeSessions: sessions.activeCount(at: now),
+            series: dashboard.series(lastMinutes: minutes).map { DashboardView.MinutePoint(minute: $0.minute, counts: $0.counts) })
+    }
+}

@@ -1,0 +1,115 @@
+public import Foundation
+import EventLog
+import SwiftProtobuf
+import Synchronization
+
+/// Thresholds of the intrusion detection rules. The defaults and the reasoning behind them are in
+/// docs/ids.md; a rules file (JSON with any of these fields) overrides them.
+public struct IDSRules: Codable, Sendable, Equatable {
+    /// A count of events within a window of event time.
+    public struct Threshold: Codable, Sendable, Equatable {
+        public var count: Int
+        public var windowSeconds: Int64
+
+        public init(count: Int, windowSeconds: Int64) {
+            self.count = count
+            self.windowSeconds = windowSeconds
+        }
+
+        var windowMicros: Int64 { windowSeconds * 1_000_000 }
+    }
+
+    /// Bad passwords on one account (fail2ban's default: 5 in 10 minutes).
+    public var bruteForce = Threshold(count: 5, windowSeconds: 600)
+    /// One peer failing on this many distinct accounts (CrowdSec's spraying scenarios use about 5).
+    public var passwordSpraying = Threshold(count: 5, windowSeconds: 600)
+    /// Failed logins across the whole system.
+    public var failureSurge = Threshold(count: 50, windowSeconds: 60)
+    /// A user refused access to other users' data.
+    public var unauthorizedAccess = Threshold(count: 3, windowSeconds: 600)
+    /// Aborted key exchanges of one pair (1: every abort is a possible eavesdropper).
+    public var keyExchangeAborts = Threshold(count: 1, windowSeconds: 3600)
+    /// Completed exchanges whose mean QBER, over the last `qberDriftSamples`, reaches this.
+    public var qberDriftLimit = 0.06
+    public var qberDriftSamples = 5
+    /// Messages sent by one user.
+    public var sendFlood = Threshold(count: 120, windowSeconds: 60)
+    /// Calls by one peer with expired, revoked or unknown tokens.
+    public var staleTokens = Threshold(count: 3, windowSeconds: 600)
+    /// First lockout after brute force; each repeat offence within `offenceMemorySeconds` doubles it.
+    public var lockoutSeconds: Int64 = 300
+    /// Longest lockout: OWASP prefers growing delays to locking an account for good.
+    public var maxLockoutSeconds: Int64 = 3600
+    /// First send throttle after a flood; doubles like lockouts.
+    public var throttleSeconds: Int64 = 60
+    /// How long an offence counts towards the next one's length.
+    public var offenceMemorySeconds: Int64 = 86_400
+
+    public init() {}
+
+    /// Reads a rules file: JSON whose fields override the defaults.
+    public init(file path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw IDSRulesError(path: path, reason: "cannot read it: \(error.localizedDescription)")
+        }
+        try self.init(json: data, source: path)
+    }
+
+    /// Rules from JSON whose fields override the defaults; every threshold must be positive.
+    public init(json: Data, source: String = "rules") throws {
+        do {
+            self = try JSONDecoder().decode(IDSRules.self, from: json)
+        } catch {
+            throw IDSRulesError(path: source, reason: "not a valid rules file: \(error)")
+        }
+        try validate(source: source)
+    }
+
+    func validate(source: String) throws {
+        let thresholds: [(String, Threshold)] = [
+            ("bruteForce", bruteForce), ("passwordSpraying", passwordSpraying), ("failureSurge", failureSurge),
+            ("unauthorizedAccess", unauthorizedAccess), ("keyExchangeAborts", keyExchangeAborts),
+            ("sendFlood", sendFlood), ("staleTokens", staleTokens),
+        ]
+        for (name, threshold) in thresholds where threshold.count < 1 || threshold.windowSeconds < 1 {
+            throw IDSRulesError(path: source, reason: "\(name) needs a count and a window of at least 1")
+        }
+        guard qberDriftLimit > 0, qberDriftLimit <= 1, qberDriftSamples >= 1 else {
+            throw IDSRulesError(path: source, reason: "qberDriftLimit must be in (0, 1] and qberDriftSamples >= 1")
+        }
+        guard lockoutSeconds >= 1, maxLockoutSeconds >= lockoutSeconds, throttleSeconds >= 1, offenceMemorySeconds >= 1
+        else { throw IDSRulesError(path: source, reason: "lockout, throttle and memory durations must be positive") }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bruteForce, passwordSpraying, failureSurge, unauthorizedAccess, keyExchangeAborts, qberDriftLimit
+        case qberDriftSamples, sendFlood, staleTokens, lockoutSeconds, maxLockoutSeconds, throttleSeconds
+        case offenceMemorySeconds
+    }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bruteForce = try c.decodeIfPresent(Threshold.self, forKey: .bruteForce) ?? bruteForce
+        passwordSpraying = try c.decodeIfPresent(Threshold.self, forKey: .passwordSpraying) ?? passwordSpraying
+        failureSurge = try c.decodeIfPresent(Threshold.self, forKey: .failureSurge) ?? failureSurge
+        unauthorizedAccess = try c.decodeIfPresent(Threshold.self, forKey: .unauthorizedAccess) ?? unauthorizedAccess
+        keyExchangeAborts = try c.decodeIfPresent(Threshold.self, forKey: .keyExchangeAborts) ?? keyExchangeAborts
+        qberDriftLimit = try c.decodeIfPresent(Double.self, forKey: .qberDriftLimit) ?? qberDriftLimit
+        qberDriftSamples = try c.decodeIfPresent(Int.self, forKey: .qberDriftSamples) ?? qberDriftSamples
+        sendFlood = try c.decodeIfPresent(Threshold.self, forKey: .sendFlood) ?? sendFlood
+        staleTokens = try c.decodeIfPresent(Threshold.self, forKey: .staleTokens) ?? staleTokens
+        lockoutSeconds = try c.decodeIfPresent(Int64.self, forKey: .lockoutSeconds) ?? lockoutSeconds
+        maxLockoutSeconds = try c.decodeIfPresent(Int64.self, forKey: .maxLockoutSeconds) ?? maxLockoutSeconds
+        throttleSeconds = try c.decodeIfPresent(Int64.self, forKey: .throttleSeconds) ?? throttleSeconds
+        offenceMemorySeconds = try c.decodeIfPresent(Int64.self, forKey: .offenceMemorySeconds) ?? offenceMemorySeconds
+    }
+}
+
+/// A rules file that cannot be used, and why.
+public struct IDSRulesError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "IDS rules \(path): \(reason)" }
+}

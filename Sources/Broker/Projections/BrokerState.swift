@@ -1,0 +1,114 @@
+import Crypto
+public import Foundation
+public import QSMEvents
+import EventLog
+import SwiftProtobuf
+import Synchronization
+
+/// Every projection of the broker, folded together event by event.
+public struct BrokerState: Sendable, Equatable {
+    public var users = UsersProjection()
+    public var sessions = SessionsProjection()
+    public var keyPools = KeyPoolsProjection()
+    public var inbox = InboxProjection()
+    public var history = HistoryProjection()
+    public var ids: IDSProjection
+    public var dashboard = DashboardProjection()
+    /// The last position folded in.
+    public private(set) var position: UInt64 = 0
+    /// The last event time folded in, in microseconds.
+    public private(set) var lastRecordedAt: Int64 = 0
+
+    /// The names of the projections, as `digests()` and snapshots use them.
+    public static let projectionNames = [
+        UsersProjection.name, SessionsProjection.name, KeyPoolsProjection.name, InboxProjection.name,
+        HistoryProjection.name, IDSProjection.name, DashboardProjection.name,
+    ]
+
+    /// Empty state that detects intrusions with `rules`.
+    public init(rules: IDSRules = IDSRules()) {
+        ids = IDSProjection(rules: rules)
+    }
+
+    /// Folds `event` into every projection. Events must come in position order.
+    public mutating func evolve(_ event: QSMEvent) {
+        var decryptedMode: String?
+        if case .messageDecrypted(let decrypted) = event.body {
+            decryptedMode = inbox.message(decrypted.messageID.hex)?.mode
+        }
+        users.evolve(event)
+        sessions.evolve(event)
+        keyPools.evolve(event)
+        inbox.evolve(event)
+        history.evolve(event)
+        ids.evolve(event)
+        dashboard.evolve(event, decryptedMode: decryptedMode, consumedBits: keyPools.lastConsumedBits)
+        position = event.position
+        lastRecordedAt = event.recordedAtUs
+    }
+
+    /// SHA-256 of each projection's canonical encoding (JSON, keys sorted), in hex, by projection name.
+    public func digests() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for (name, data) in try encodedProjections() {
+            result[name] = Data(SHA256.hash(data: data)).hex
+        }
+        return result
+    }
+
+    /// Each projection's canonical encoding by name.
+    public func encodedProjections() throws -> [(String, Data)] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return [
+            (UsersProjection.name, try encoder.encode(users)),
+            (SessionsProjection.name, try encoder.encode(sessions)),
+            (KeyPoolsProjection.name, try encoder.encode(keyPools)),
+            (InboxProjection.name, try encoder.encode(inbox)),
+            (HistoryProjection.name, try encoder.encode(history)),
+            (IDSProjection.name, try encoder.encode(ids)),
+            (DashboardProjection.name, try encoder.encode(dashboard)),
+        ]
+    }
+
+    /// The whole state as one snapshot payload.
+    public func snapshotData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(SnapshotPayload(
+            version: SnapshotPayload.currentVersion, position: position, lastRecordedAt: lastRecordedAt, users: users,
+            sessions: sessions, keyPools: keyPools, inbox: inbox, history: history, ids: ids, dashboard: dashboard))
+    }
+
+    /// State from a snapshot payload, with `rules` for intrusion detection. Nil when the payload is of
+    /// another version (the caller then replays from position 1).
+    public init?(snapshot data: Data, rules: IDSRules) throws {
+        let payload = try JSONDecoder().decode(SnapshotPayload.self, from: data)
+        guard payload.version == SnapshotPayload.currentVersion else { return nil }
+        users = payload.users
+        sessions = payload.sessions
+        keyPools = payload.keyPools
+        inbox = payload.inbox
+        history = payload.history
+        ids = payload.ids
+        ids.rules = rules
+        dashboard = payload.dashboard
+        position = payload.position
+        lastRecordedAt = payload.lastRecordedAt
+    }
+
+    struct SnapshotPayload: Codable {
+        /// Bumped whenever a projection's shape or meaning changes: older snapshots are then ignored.
+        static let currentVersion = 1
+        var version: Int
+        var position: UInt64
+        var lastRecordedAt: Int64
+        var users: UsersProjection
+        var sessions: SessionsProjection
+        var keyPools: KeyPoolsProjection
+        var inbox: InboxProjection
+        var history: HistoryProjection
+        var ids: IDSProjection
+        var dashboard: DashboardProjection
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+public import QSMCrypto
+public import QSMEvents
+import EventLog
+import SwiftProtobuf
+import Synchronization
+
+/// Key pools: for each pair of users, the BB84 keys made for them (wrapped under the master key), every
+/// range consumed, and the current aes block. Offsets and lengths are in bits of the pool, which is the
+/// pair's keys laid end to end (QSMCrypto's `KeyPool`).
+public struct KeyPoolsProjection: Projection {
+    public static let name = "keyPools"
+
+    /// A pair's pool and aes block.
+    public struct PairPool: Sendable, Equatable {
+        public var pool: KeyPool
+        public var aesBlock: AESBlock?
+        /// Events whose ranges the pool refused (a range used twice or outside the pool). The deciders
+        /// make this impossible; a replay of a forged log shows it here.
+        public var refusedRanges: UInt64 = 0
+    }
+
+    public private(set) var pools: [String: PairPool] = [:]
+    /// Bits consumed by the last event folded (for the dashboard's key bits used).
+    public private(set) var lastConsumedBits: UInt64 = 0
+
+    public init() {}
+
+    /// The pool of `first` and `second`, in either order.
+    public func pool(_ first: String, _ second: String) -> PairPool? { pools[Self.pairKey(first, second)] }
+
+    /// The dictionary key of a pair: both names, sorted, separated by a newline (not allowed in names).
+    public static func pairKey(_ first: String, _ second: String) -> String {
+        first < second ? first + "\n" + second : second + "\n" + first
+    }
+
+    public mutating func evolve(_ event: QSMEvent) {
+        lastConsumedBits = 0
+        switch event.body {
+        case .keyExchangeCompleted(let exchange):
+            let key = Self.pairKey(exchange.initiator, exchange.peer)
+            var entry = pools[key] ?? PairPool(pool: KeyPool(pair: UserPair(exchange.initiator, exchange.peer)))
+            let segment = KeyPool.Segment(
+                keyID: exchange.keyID, start: exchange.poolOffset, bitCount: exchange.figures.finalBits,
+                wrappedKey: WrappedSecret(exchange.key))
+            do { try entry.pool.append(segment) } catch { entry.refusedRanges += 1 }
+            pools[key] = entry
+        case .messageSent(let sent) where sent.mode == .otp || sent.mode == .aes:
+            let key = Self.pairKey(sent.sender, sent.recipient)
+            guard var entry = pools[key] else { return }
+            let ranges = sent.poolRanges.map { PoolRange(start: $0.start, length: $0.length) }
+            if sent.mode == .otp || entry.aesBlock?.ranges != ranges {
+                do {
+                    try entry.pool.recordConsumed(ranges)
+                    lastConsumedBits = ranges.reduce(0) { $0 + $1.length }
+                } catch {
+                    entry.refusedRanges += 1
+                }
+                if sent.mode == .aes { entry.aesBlock = AESBlock(ranges: ranges, startedAtMicroseconds: event.recordedAtUs) }
+            }
+            if sent.mode == .aes {
+                do { try entry.aesBlock?.recordCounter(sent.blockCounter) } catch { entry.refusedRanges += 1 }
+            }
+            pools[key] = entry
+        default:
+            break
+        }
+    }
+}
+
+extension WrappedSecret {
+    /// The event form's fields.
+    init(_ event: QSMWrappedSecret) {
+        self.init(keyID: event.keyID, algorithm: event.algorithm, nonce: event.nonce, sealed: event.sealed, kdf: event.kdf)
+    }
+
+    /// As the event message.
+    var event: QSMWrappedSecret {
+        QSMWrappedSecret.with {
+            $0.keyID = keyID
+            $0.algorithm = algorithm
+            $0.nonce = nonce
+            $0.sealed = sealed
+            $0.kdf = kdf
+        }
+    }
+}
+
+// MARK: - Canonical encoding
+
+extension KeyPoolsProjection.PairPool: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case first, second, segments, consumed, aesRanges, aesStartedAt, aesNextCounter, refusedRanges
+    }
+
+    private struct CodableSegment: Codable {
+        var keyID: String
+        var start: UInt64
+        var bitCount: UInt64
+        var wrapKeyID: String
+        var algorithm: String
+        var nonce: Data
+        var sealed: Data
+        var kdf: String
+    }
+
+    private struct CodableRange: Codable {
+        var start: UInt64
+        var length: UInt64
+    }
+
+    public func encode(to encoder: any Swift.Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(pool.pair.first, forKey: .first)
+        try c.encode(pool.pair.second, forKey: .second)
+        try c.encode(pool.segments.map {
+            CodableSegment(
+                keyID: $0.keyID, start: $0.start, bitCount: $0.bitCount, wrapKeyID: $0.wrappedKey.keyID,
+                algorithm: $0.wrappedKey.algorithm, nonce: $0.wrappedKey.nonce, sealed: $0.wrappedKey.sealed,
+                kdf: $0.wrappedKey.kdf)
+        }, forKey: .segments)
+        try c.encode(pool.consumed.map { CodableRange(start: $0.start, length: $0.length) }, forKey: .consumed)
+        if let block = aesBlock {
+            try c.encode(block.ranges.map { CodableRange(start: $0.start, length: $0.length) }, forKey: .aesRanges)
+            try c.encode(block.startedAtMicroseconds, forKey: .aesStartedAt)
+            try c.encode(block.nextCounter, forKey: .aesNextCounter)
+        }
+        try c.encode(refusedRanges, forKey: .refusedRanges)
+    }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var pool = KeyPool(pair: UserPair(try c.decode(String.self, forKey: .first), try c.decode(String.self, forKey: .second)))
+        for s in try c.decode([CodableSegment].self, forKey: .segments) {
+            try pool.append(KeyPool.Segment(
+                keyID: s.keyID, start: s.start, bitCount: s.bitCount,
+                wrappedKey: WrappedSecret(keyID: s.wrapKeyID, algorithm: s.algorithm, nonce: s.nonce, sealed: s.sealed, kdf: s.kdf)))
+        }
+        // Consumed ranges are stored merged; a merged range may run across adjacent segments, and the
+        // pool records ranges within one segment, so split them at segment boundaries.
+        var pieces: [PoolRange] = []
+        for range in try c.decode([CodableRange].self, forKey: .consumed) {
+            for segment in pool.segments {
+                let start = max(range.start, segment.start)
+                let end = min(range.start + range.length, segment.usableEnd)
+                if start < end { pieces.append(PoolRange(start: start, length: end - start)) }
+            }
+        }
+        try pool.recordConsumed(pieces)
+        self.pool = pool
+        if let ranges = try c.decodeIfPresent([CodableRange].self, forKey: .aesRanges) {
+            var block = AESBlock(
+                ranges: ranges.map { PoolRange(start: $0.start, length: $0.length) },
+                startedAtMicroseconds: try c.decode(Int64.self, forKey: .aesStartedAt))
+            let next = try c.decode(UInt64.self, forKey: .aesNextCounter)
+            if next > 0 { try block.recordCounter(next - 1) }
+            aesBlock = block
+        }
+        refusedRanges = try c.decode(UInt64.self, forKey: .refusedRanges)
+    }
+}

@@ -1,0 +1,65 @@
+import Broker
+import EventLog
+import Foundation
+import QSMTesting
+import Synchronization
+
+/// A clock tests move by hand, in microseconds.
+final class TestClock: Sendable {
+    private let now = Mutex<Int64>(1_800_000_000_000_000)
+
+    var micros: Int64 { now.withLock { $0 } }
+
+    func advance(seconds: Double) {
+        now.withLock { $0 += Int64(seconds * 1_000_000) }
+    }
+}
+
+/// A broker in a temporary data directory with cheap password hashing and a hand-moved clock.
+struct TestBroker {
+    let directory: TemporaryDirectory
+    let clock: TestClock
+    var broker: Broker
+    let configuration: BrokerConfiguration
+
+    init(rules: IDSRules = IDSRules(), snapshotEvery: UInt64 = 100_000, directory: TemporaryDirectory? = nil) throws {
+        let directory = try directory ?? TemporaryDirectory(prefix: "qsm-broker")
+        let clock = TestClock()
+        var configuration = BrokerConfiguration(dataDirectory: directory.path)
+        configuration.passwordMemoryKiB = 8
+        configuration.passwordIterations = 1
+        configuration.allowCheapPasswordHashingForTests = true
+        configuration.rules = rules
+        configuration.snapshotEvery = snapshotEvery
+        configuration.defaultQubits = 40_000
+        configuration.topUpQubits = 40_000
+        configuration.clock = { clock.micros }
+        self.directory = directory
+        self.clock = clock
+        self.configuration = configuration
+        broker = try Broker(configuration: configuration)
+    }
+
+    /// Closes and opens the broker again on the same directory (snapshot plus tail).
+    mutating func restart() async throws {
+        await broker.close()
+        broker = try Broker(configuration: configuration)
+    }
+}
+
+/// Socket peers for tests: each caller a different uid.
+enum Peers {
+    static func user(_ uid: UInt32) -> Caller { Caller(peer: PeerCredentials(uid: uid, gid: uid, pid: Int32(uid) + 10_000)) }
+    static let alice = user(1001)
+    static let bob = user(1002)
+    static let carol = user(1003)
+    static let admin = Caller(peer: PeerCredentials(uid: 0, gid: 0, pid: 1), isAdmin: true)
+}
+
+extension Broker {
+    /// Registers and logs in `name` (password: name + "-password"), returning the token.
+    func enrol(_ name: String, caller: Caller) async throws -> String {
+        _ = try await register(username: name, password: name + "-password", caller: caller)
+        return try await login(username: name, password: name + "-password", caller: caller).token
+    }
+}
