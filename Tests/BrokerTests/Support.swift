@@ -63,3 +63,8 @@ extension Broker {
         return try await login(username: name, password: name + "-password", caller: caller).token
     }
 }
+
+/// The outcome of an async throwing call, for tests that expect success or failure depending on an argument.
+func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}
