@@ -17,13 +17,27 @@ public struct MessageContext: Sendable, Hashable {
         self.recipient = recipient
     }
 
-    /// The associated data for `mode`: a label, then each field with a 4-byte big-endian length.
-    func associatedData(mode: String) -> Data {
-        var data = Data("qsm-msg-v1/".utf8)
-        data.append(contentsOf: mode.utf8)
-        data.appendLengthPrefixed(messageID)
-        data.appendLengthPrefixed(Data(sender.utf8))
-        data.appendLengthPrefixed(Data(recipient.utf8))
-        return data
+    /// The associated data for `mode`: a label, then each field with a 4-byte big-endian length. Built as
+    /// one array (this runs once per message, so it avoids growing `Data` piece by piece).
+    func associatedData(mode: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24 + mode.utf8.count + messageID.count + sender.utf8.count + recipient.utf8.count)
+        bytes.append(contentsOf: "qsm-msg-v1/".utf8)
+        bytes.append(contentsOf: mode.utf8)
+        Self.appendLength(messageID.count, to: &bytes)
+        messageID.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        Self.appendLength(sender.utf8.count, to: &bytes)
+        bytes.append(contentsOf: sender.utf8)
+        Self.appendLength(recipient.utf8.count, to: &bytes)
+        bytes.append(contentsOf: recipient.utf8)
+        return bytes
+    }
+
+    private static func appendLength(_ count: Int, to bytes: inout [UInt8]) {
+        let length = UInt32(truncatingIfNeeded: count)
+        bytes.append(UInt8(length >> 24))
+        bytes.append(UInt8((length >> 16) & 0xFF))
+        bytes.append(UInt8((length >> 8) & 0xFF))
+        bytes.append(UInt8(length & 0xFF))
     }
 }

@@ -84,7 +84,7 @@ public enum OTPCipher {
         }
     }
 
-    private static func tag(_ ciphertext: Data, associatedData: Data, key: UnsafeRawBufferPointer) -> Data {
+    private static func tag(_ ciphertext: Data, associatedData: [UInt8], key: UnsafeRawBufferPointer) -> Data {
         var state = Poly1305.State(key: key)
         let zeros = [UInt8](repeating: 0, count: 16)
         associatedData.withUnsafeBytes { state.update($0) }

@@ -3,7 +3,8 @@ import QSMCrypto
 
 /// The `crypto` suite: Argon2id at the default cost, then seal and open per second in modes otp, aes and
 /// pqc for 256-byte and 64 KiB messages, each on one core (one thread). Option `--seconds S` sets the time
-/// spent on each figure (default 1). Every seal includes what the broker would do per message: otp reserves
+/// spent on each figure (default 1); `--only otp|aes|pqc` measures one mode at 256 bytes (for profiling, no
+/// summary line). Every seal includes what the broker would do per message: otp reserves
 /// pool bits and copies them out of an unwrapped segment; aes takes a nonce (and, every 1,000 messages under
 /// the default policy, a new block with its HKDF); pqc parses nothing (the public key is parsed once).
 enum CryptoBench {
@@ -12,14 +13,17 @@ enum CryptoBench {
         if let index = options.firstIndex(of: "--seconds"), index + 1 < options.count, let value = Double(options[index + 1]) {
             seconds = value
         }
+        var only: String? = nil
+        if let index = options.firstIndex(of: "--only"), index + 1 < options.count { only = options[index + 1] }
+        let time = { (mode: String) in only == nil || only == mode ? seconds : 0.01 }
         let hasher = try PasswordHasher()
-        let argon = try rate(seconds: max(seconds, 2), minimum: 5) { _ = try hasher.hash("correct horse battery staple") }
+        let argon = only != nil ? 0 : try rate(seconds: max(seconds, 2), minimum: 5) { _ = try hasher.hash("correct horse battery staple") }
         print(String(format: "argon2id: %.1f hashes/s (default cost %@, one thread)", argon, "\(hasher.cost)"))
 
         let master = MasterKey.ephemeral()
         let context = MessageContext(messageID: Data(repeating: 7, count: 16), sender: "alice", recipient: "bob")
         var results: [String: Double] = [:]
-        for size in [256, 65_536] {
+        for size in only == nil ? [256, 65_536] : [256] {
             let label = size == 256 ? "256" : "64k"
             let message = Data((0..<size).map { UInt8(truncatingIfNeeded: $0) })
 
@@ -31,14 +35,14 @@ enum CryptoBench {
             var pool = fresh
             let cost = KeyPool.otpCost(messageByteCount: size)
             var last: (OTPSealed, [PoolRange])? = nil
-            results["otp-seal-\(label)"] = try rate(seconds: seconds) {
+            results["otp-seal-\(label)"] = try rate(seconds: time("otp")) {
                 if pool.availableBits < cost { pool = fresh }
                 let reservation = try pool.reserveOTP(messageByteCount: size)
                 let ranges = reservation.ranges
                 last = (try OTPCipher.seal(message, context: context, key: pool.takeOTPKey(reservation, keys: keys)), ranges)
             }
             let (otpSealed, otpRanges) = last!
-            results["otp-open-\(label)"] = try rate(seconds: seconds) {
+            results["otp-open-\(label)"] = try rate(seconds: time("otp")) {
                 _ = try OTPCipher.open(otpSealed, context: context, key: pool.otpOpeningKey(ranges: otpRanges, keys: keys))
             }
 
@@ -47,7 +51,7 @@ enum CryptoBench {
             var block: AESBlock? = nil
             var blockKey: AESBlockKey? = nil
             var lastAES: AESSealed? = nil
-            results["aes-seal-\(label)"] = try rate(seconds: seconds) {
+            results["aes-seal-\(label)"] = try rate(seconds: time("aes")) {
                 if block == nil || block!.needsRotation(atMicroseconds: 0, policy: .default) {
                     if aesPool.availableBits < 256 { aesPool = fresh }
                     let reservation = try aesPool.reserveAESBlock()
@@ -59,7 +63,7 @@ enum CryptoBench {
             }
             let aesSealed = lastAES!
             let aesKey = blockKey!
-            results["aes-open-\(label)"] = try rate(seconds: seconds) {
+            results["aes-open-\(label)"] = try rate(seconds: time("aes")) {
                 _ = try AESCipher.open(aesSealed, context: context, key: aesKey)
             }
 
@@ -69,11 +73,11 @@ enum CryptoBench {
             let bobPublic = try PQCPublicKey(rawRepresentation: bob.publicKey)
             let bobPrivate = try PQCKeys.unwrap(bob.wrappedPrivateKey, username: "bob", password: "pw", hasher: cheap)
             var lastPQC: PQCSealed? = nil
-            results["pqc-seal-\(label)"] = try rate(seconds: seconds) {
+            results["pqc-seal-\(label)"] = try rate(seconds: time("pqc")) {
                 lastPQC = try PQCCipher.seal(message, context: context, to: bobPublic)
             }
             let pqcSealed = lastPQC!
-            results["pqc-open-\(label)"] = try rate(seconds: seconds) {
+            results["pqc-open-\(label)"] = try rate(seconds: time("pqc")) {
                 _ = try PQCCipher.open(pqcSealed, context: context, with: bobPrivate)
             }
             for mode in ["otp", "aes", "pqc"] {
@@ -84,6 +88,7 @@ enum CryptoBench {
                     seal * Double(size) / 1e6, open, open * Double(size) / 1e6))
             }
         }
+        if only != nil { return }
         let signer = try BrokerSigningKey.ephemeral()
         let checkpoint = Data(repeating: 1, count: 40)
         let sign = try rate(seconds: seconds) { _ = try signer.signature(for: checkpoint) }
