@@ -65,18 +65,23 @@ public struct BB84Parameters: Sendable, Hashable {
         guard qberThreshold.isFinite, qberThreshold > 0, qberThreshold <= 0.5 else {
             throw QKDError(parameter: "qberThreshold", reason: "\(qberThreshold) must lie in (0, 0.5]")
         }
-        try QKDError.checkOpenUnit(effectiveBoundFailureProbability, "boundFailureProbability")
         try QKDError.checkOpenUnit(epsilonSecurity, "epsilonSecurity")
         try QKDError.checkOpenUnit(epsilonCorrectness, "epsilonCorrectness")
+        if let boundFailureProbability {
+            try QKDError.checkOpenUnit(boundFailureProbability, "boundFailureProbability")
+        } else if effectiveBoundFailureProbability == 0 {
+            throw QKDError(
+                parameter: "epsilonSecurity", reason: "\(epsilonSecurity) is so small that ε_sec²/4 underflows to 0")
+        }
         guard loss < 1 else { throw QKDError(parameter: "loss", reason: "1 loses every qubit, which leaves no key") }
         // The best case: the expected sifted bits, no errors and nothing leaked in reconciliation.
         let sifted = Double(qubits) * (1 - loss) / 2
         let sample = max(1, Int((sifted * sampleFraction).rounded()))
         let key = Int(sifted) - sample
-        let cost = log2(2 / (epsilonSecurity * epsilonSecurity * epsilonCorrectness))
+        let cost = 1 - 2 * log2(epsilonSecurity) - log2(epsilonCorrectness)
         if Double(key) <= cost {
             throw QKDError(
-                parameter: Double(qubits) * (1 - loss) / 2 > 4 * cost ? "epsilonSecurity" : "qubits",
+                parameter: "epsilonSecurity",
                 reason: "about \(max(key, 0)) key bits after sifting and sampling cannot cover the "
                     + "\(Int(cost.rounded(.up)))-bit finite-key cost of epsilonSecurity \(epsilonSecurity) and "
                     + "epsilonCorrectness \(epsilonCorrectness): no key is possible")

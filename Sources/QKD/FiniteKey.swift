@@ -27,7 +27,8 @@ public enum FiniteKey {
         keyBits n: Int, qberBound: Double, leakedBits: Int, epsilonSecurity: Double, epsilonCorrectness: Double
     ) -> Double {
         let entropy = binaryEntropy(min(qberBound, 0.5))
-        let securityCost = log2(2 / (epsilonSecurity * epsilonSecurity * epsilonCorrectness))
+        // log2(2 / (ε_sec² ε_cor)), summed in logarithms so tiny ε do not underflow.
+        let securityCost = 1 - 2 * log2(epsilonSecurity) - log2(epsilonCorrectness)
         return Double(n) * (1 - entropy) - Double(leakedBits) - securityCost
     }
 

@@ -4,9 +4,10 @@
 ///
 /// The product is computed as y = XOR of the windows s[o ..< o + l] over the positions o = n - 1 - j
 /// where x_j = 1, a word at a time: the seed is pre-shifted by each of the 64 bit offsets, the offsets
-/// are taken four at a time (a nibble of the reversed key), and each of the 15 non-zero combinations
-/// of four shifted seeds is built once per nibble position, so the inner loop is a plain XOR of
-/// aligned words into the output: about n/4 · l/64 word operations instead of n · l bit products.
+/// are taken eight at a time (a byte of the reversed key), and each of the 255 non-zero combinations
+/// of eight shifted seeds is built once per byte position (Gray-code order, one row XOR each), so the
+/// inner loop is a plain XOR of aligned words into the output: about n/8 · l/64 word operations
+/// instead of n · l bit products.
 public struct ToeplitzHash: Sendable {
     /// n, the length of the keys hashed.
     public let inputBits: Int
@@ -64,7 +65,7 @@ public struct ToeplitzHash: Sendable {
         var seedWords = seed.words
         seedWords.append(contentsOf: repeatElement(0, count: rowWords + 1 - seedWords.count))
         var output = [UInt64](repeating: 0, count: outWords)
-        var shifted = [UInt64](repeating: 0, count: 4 * rowWords)
+        var shifted = [UInt64](repeating: 0, count: Self.width * rowWords)
         var combination = [UInt64](repeating: 0, count: rowWords)
         seedWords.withUnsafeBufferPointer { seedWords in
             reversed.withUnsafeBufferPointer { z in
@@ -90,30 +91,61 @@ public struct ToeplitzHash: Sendable {
         output: UnsafeMutablePointer<UInt64>
     ) {
         let rowWords = keyWords + outWords
-        for group in 0..<16 {
-            // Rows i = 0..<4: the seed shifted down by 4 * group + i bits.
-            for lane in 0..<4 {
-                let shift = UInt64(4 * group + lane)
+        // Key positions q sorted by the value of their byte in the current group (counting sort).
+        let order = UnsafeMutablePointer<Int>.allocate(capacity: keyWords)
+        defer { order.deallocate() }
+        var starts = [Int](repeating: 0, count: 257)
+        for group in 0..<groups {
+            // Row i: the seed shifted down by width * group + i bits.
+            for lane in 0..<width {
+                let shift = UInt64(width * group + lane)
                 let row = shifted + lane * rowWords
-                for word in 0..<rowWords {
-                    row[word] = shift == 0 ? seed[word] : seed[word] >> shift | seed[word + 1] << (64 - shift)
+                if shift == 0 {
+                    row.update(from: seed, count: rowWords)
+                } else {
+                    var word = 0
+                    while word < rowWords {
+                        row[word] = seed[word] >> shift | seed[word + 1] << (64 - shift)
+                        word += 1
+                    }
                 }
             }
-            combination.initialize(repeating: 0, count: rowWords)
-            // Gray-code order: each step XORs one shifted row into the combination.
-            var previous = 0
-            for step in 1..<16 {
+            let byteShift = UInt64(width * group)
+            for index in 0..<257 { starts[index] = 0 }
+            for q in 0..<keyWords { starts[Int(z[q] >> byteShift & 255) + 1] += 1 }
+            for value in 0..<256 { starts[value + 1] += starts[value] }
+            var next = starts
+            for q in 0..<keyWords {
+                let value = Int(z[q] >> byteShift & 255)
+                order[next[value]] = q
+                next[value] += 1
+            }
+            combination.update(repeating: 0, count: rowWords)
+            // Gray-code order: step s changes bit tz(s), so each step XORs one shifted row in.
+            for step in 1..<256 {
+                xor(shifted + step.trailingZeroBitCount * rowWords, into: combination, count: rowWords)
                 let value = step ^ (step >> 1)
-                let changed = (value ^ previous).trailingZeroBitCount
-                previous = value
-                let row = shifted + changed * rowWords
-                for word in 0..<rowWords { combination[word] ^= row[word] }
-                let nibbleShift = UInt64(4 * group)
-                for q in 0..<keyWords where Int(z[q] >> nibbleShift & 15) == value {
-                    let window = combination + q
-                    for word in 0..<outWords { output[word] ^= window[word] }
+                var slot = starts[value]
+                let last = starts[value + 1]
+                while slot < last {
+                    xor(combination + order[slot], into: output, count: outWords)
+                    slot += 1
                 }
             }
         }
     }
+
+    /// target[i] ^= source[i] for i < count (a plain loop the optimiser vectorises).
+    @inline(__always)
+    private static func xor(_ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>, count: Int) {
+        var word = 0
+        while word < count {
+            target[word] ^= source[word]
+            word += 1
+        }
+    }
+
+    /// Key bits taken together: each of the 255 non-zero combinations of `width` shifted seeds is built once.
+    private static let width = 8
+    private static let groups = 64 / width
 }
