@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// One Cascade pass: the shuffled copies of both keys and what is known about its blocks.
 struct CascadePass {
     let blockSize: Int
@@ -55,7 +57,7 @@ final class CascadeEngine {
                 pass.alice.deallocate()
                 pass.bob.deallocate()
             }
-            pass.nodes.deallocate()
+            free(pass.nodes)
         }
         baseAlice.deallocate()
         baseBob.deallocate()
@@ -76,8 +78,8 @@ final class CascadeEngine {
         while span < blockSize { span <<= 1 }
         let nodesPerBlock = 2 * span
         let nodeCount = blocks * nodesPerBlock
-        let nodes = UnsafeMutablePointer<UInt8>.allocate(capacity: nodeCount)
-        nodes.initialize(repeating: 0, count: nodeCount)
+        // calloc: large node tables come zeroed from the system, untouched pages costing nothing.
+        let nodes = calloc(nodeCount, 1)!.bindMemory(to: UInt8.self, capacity: nodeCount)
         var alice = baseAlice
         var bob = baseBob
         if let shuffle {

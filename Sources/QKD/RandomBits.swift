@@ -53,15 +53,26 @@ enum RandomBits {
 
     /// A uniformly random permutation of `0..<count` (Fisher-Yates), as 32-bit indices.
     static func permutation(_ count: Int, using generator: inout some RandomNumberGenerator) -> [Int32] {
-        var permutation = (0..<Int32(count)).map { $0 }
-        permutation.withUnsafeMutableBufferPointer { slots in
-            var index = count - 1
-            while index > 0 {
-                let other = below(index + 1, generator.next())
-                slots.swapAt(index, other)
-                index -= 1
+        let random = words((count + 1) / 2, using: &generator)
+        return [Int32](unsafeUninitializedCapacity: count) { slots, initialized in
+            random.withUnsafeBufferPointer { random in
+                var index = 0
+                while index < count {
+                    slots[index] = Int32(truncatingIfNeeded: index)
+                    index += 1
+                }
+                // Each random word gives two 32-bit draws.
+                index = count - 1
+                while index > 0 {
+                    let word = random[index >> 1] >> UInt64((index & 1) * 32)
+                    let other = below(index + 1, word)
+                    let swap = slots[index]
+                    slots[index] = slots[other]
+                    slots[other] = swap
+                    index -= 1
+                }
             }
+            initialized = count
         }
-        return permutation
     }
 }

@@ -17,14 +17,18 @@ struct WordShuffle {
     init(wordCount: Int, using generator: inout some RandomNumberGenerator) {
         precondition(wordCount > 0 && wordCount % 64 == 0, "word count must be a positive multiple of 64")
         self.wordCount = wordCount
-        var rotation = [UInt8](repeating: 0, count: wordCount)
-        var random: UInt64 = 0
-        for index in 0..<wordCount {
-            if index % 10 == 0 { random = generator.next() }
-            rotation[index] = UInt8(truncatingIfNeeded: random & 63)
-            random >>= 6
+        // Eight 6-bit rotations from each random word.
+        let random = RandomBits.words((wordCount + 7) / 8, using: &generator)
+        rotation = [UInt8](unsafeUninitializedCapacity: wordCount) { rotation, initialized in
+            random.withUnsafeBufferPointer { random in
+                var index = 0
+                while index < wordCount {
+                    rotation[index] = UInt8(truncatingIfNeeded: random[index >> 3] >> UInt64((index & 7) * 8) & 63)
+                    index += 1
+                }
+            }
+            initialized = wordCount
         }
-        self.rotation = rotation
         first = RandomBits.permutation(wordCount, using: &generator)
         second = RandomBits.permutation(wordCount, using: &generator)
         firstInverse = Self.inverse(first)
@@ -32,9 +36,16 @@ struct WordShuffle {
     }
 
     private static func inverse(_ permutation: [Int32]) -> [Int32] {
-        var inverse = [Int32](repeating: 0, count: permutation.count)
-        for (index, image) in permutation.enumerated() { inverse[Int(image)] = Int32(index) }
-        return inverse
+        [Int32](unsafeUninitializedCapacity: permutation.count) { inverse, initialized in
+            permutation.withUnsafeBufferPointer { permutation in
+                var index = 0
+                while index < permutation.count {
+                    inverse[Int(permutation[index])] = Int32(truncatingIfNeeded: index)
+                    index += 1
+                }
+            }
+            initialized = permutation.count
+        }
     }
 
     /// Where the bit at position `x` goes.
