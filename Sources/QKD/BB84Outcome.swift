@@ -19,6 +19,7 @@ public enum BB84AbortReason: Sendable, Hashable, CustomStringConvertible {
     /// The hashes of the reconciled keys differ: reconciliation left errors.
     case confirmationFailed
 
+    /// A sentence saying why, for logs and reports.
     public var description: String {
         switch self {
         case .qberAboveThreshold(let bound, let threshold):

@@ -70,6 +70,7 @@ public struct BB84Report: Sendable, Hashable {
 }
 
 extension BB84Report: CustomStringConvertible {
+    /// The report as a few readable lines.
     public var description: String {
         [
             "qubits sent \(qubitsSent), received \(qubitsReceived), sifted \(siftedBits)",

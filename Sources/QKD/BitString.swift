@@ -72,7 +72,9 @@ public struct BitString: Sendable, Hashable {
     /// The bits as bytes, bit `i` in bit `i % 8` of byte `i / 8`; the last byte is zero-padded.
     public var bytes: [UInt8] {
         var bytes = [UInt8](repeating: 0, count: (count + 7) >> 3)
-        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: words[index >> 3] >> UInt64((index & 7) * 8)) }
+        for index in bytes.indices {
+            bytes[index] = UInt8(truncatingIfNeeded: words[index >> 3] >> UInt64((index & 7) * 8))
+        }
         return bytes
     }
 

@@ -47,7 +47,8 @@ public enum Cascade {
     ) throws(QKDError) -> CascadeResult {
         guard alice.count == bob.count else {
             throw QKDError(
-                parameter: "bob", reason: "has \(bob.count) bits but alice has \(alice.count); keys must match in length")
+                parameter: "bob",
+                reason: "has \(bob.count) bits but alice has \(alice.count); keys must match in length")
         }
         guard alice.count > 0 else { throw QKDError(parameter: "alice", reason: "the key to reconcile is empty") }
         guard estimatedQBER.isFinite, estimatedQBER >= 0, estimatedQBER <= 0.5 else {

@@ -66,7 +66,8 @@ final class CascadeEngine {
 
     /// Bob's key as it stands.
     func bobKey() -> BitString {
-        BitString(words: Array(UnsafeBufferPointer(start: baseBob, count: BitString.wordCount(keyBits))), count: keyBits)
+        let words = Array(UnsafeBufferPointer(start: baseBob, count: BitString.wordCount(keyBits)))
+        return BitString(words: words, count: keyBits)
     }
 
     /// Runs one pass: shuffles (unless first), discloses every block parity, bisects the odd blocks and

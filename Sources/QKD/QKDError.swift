@@ -12,6 +12,7 @@ public struct QKDError: Error, Sendable, Hashable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// "invalid <parameter>: <reason>".
     public var description: String { "invalid \(parameter): \(reason)" }
 
     /// Refuses a probability outside `[0, 1]` (or NaN).

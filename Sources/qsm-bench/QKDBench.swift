@@ -14,8 +14,10 @@ enum QKDBench {
         let seeded = try transmissionRate(qubits: settings.qubits, using: &generator)
         var system = SystemRandomNumberGenerator()
         let secure = try transmissionRate(qubits: settings.qubits / 8, using: &system)
-        print(String(format: "transmission+sifting: %.1f M qubits/s seeded, %.1f M qubits/s system CSPRNG (%d qubits, 2%% noise)",
-                     seeded / 1e6, secure / 1e6, settings.qubits))
+        print(String(
+            format: "transmission+sifting: %.1f M qubits/s seeded, %.1f M qubits/s system CSPRNG "
+                + "(%d qubits, 2%% noise)",
+            seeded / 1e6, secure / 1e6, settings.qubits))
 
         var efficiencies: [Double: Double] = [:]
         var bits = 0

@@ -34,7 +34,10 @@ struct BadInputTests {
             (with { $0.epsilonCorrectness = -1 }, "epsilonCorrectness"),
             // Legal values that leave no key: the security cost exceeds every bit 10^5 qubits can give.
             (with { $0.epsilonSecurity = 1e-300; $0.epsilonCorrectness = 1e-300 }, "epsilonSecurity"),
-            (with { $0.qubits = 2_000; $0.epsilonSecurity = 1e-100; $0.epsilonCorrectness = 1e-100 }, "epsilonSecurity"),
+            (
+                with { $0.qubits = 2_000; $0.epsilonSecurity = 1e-100; $0.epsilonCorrectness = 1e-100 },
+                "epsilonSecurity"
+            ),
         ]
     }()
 
@@ -58,7 +61,8 @@ struct BadInputTests {
             try Cascade.reconcile(alice: key, bob: BitString(count: 99), estimatedQBER: 0.01, using: &generator)
         }
         #expect(throws: QKDError.self) {
-            try Cascade.reconcile(alice: BitString(count: 0), bob: BitString(count: 0), estimatedQBER: 0.01, using: &generator)
+            let empty = BitString(count: 0)
+            return try Cascade.reconcile(alice: empty, bob: empty, estimatedQBER: 0.01, using: &generator)
         }
         for estimate in [-0.1, 0.6, .nan] {
             #expect(throws: QKDError.self) {

@@ -4,9 +4,11 @@ import Testing
 
 @Suite("Cascade")
 struct CascadeTests {
-    /// 100 of 100 runs must end with identical keys, at each error rate and both sizes. Cascade's frame
-    /// error rate with 14 passes is far below 1e-2 (Martinez-Mateo et al. report none in 10^4-10^5
-    /// frames), so a single failure in 100 runs is evidence of a bug, not bad luck.
+    /// 100 of 100 runs must end with identical keys, at each error rate and both sizes. An error pattern
+    /// survives Cascade only if every block of every pass holds an even number of errors; in each of the
+    /// last 11 passes (two blocks of n/2) a surviving pair stays hidden with probability about 1/2, so a
+    /// residual pair outlives them with probability about 2^-11 even before the small-block passes: a
+    /// failure in 100 runs points to a bug, not bad luck.
     @Test(arguments: [0.01, 0.03, 0.05, 0.08], [10_000, 100_000])
     func correctsEveryRun(qber: Double, bits: Int) throws {
         var generator = SeededGenerator(seed: UInt64(qber * 1000) << 32 | UInt64(bits))

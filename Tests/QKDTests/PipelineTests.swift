@@ -19,7 +19,8 @@ struct PipelineTests {
         #expect(report.sampleSize + report.keyBits == report.siftedBits)
         #expect(report.finalBits > 0 && report.secretFraction > 0.5)
         let t = report.timings
-        for stage in [t.transmission, t.sifting, t.estimation, t.reconciliation, t.confirmation, t.privacyAmplification] {
+        let stages = [t.transmission, t.sifting, t.estimation, t.reconciliation, t.confirmation, t.privacyAmplification]
+        for stage in stages {
             #expect(stage > .zero)
         }
     }
@@ -111,6 +112,8 @@ struct PipelineTests {
         var one = SeededGenerator(seed: 15)
         var two = SeededGenerator(seed: 15)
         let parameters = BB84Parameters(qubits: 100_000, noise: 0.02)
-        #expect(try BB84.run(parameters: parameters, using: &one).keys == BB84.run(parameters: parameters, using: &two).keys)
+        let first = try BB84.run(parameters: parameters, using: &one).keys
+        let second = try BB84.run(parameters: parameters, using: &two).keys
+        #expect(first != nil && first == second)
     }
 }
