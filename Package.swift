@@ -56,7 +56,7 @@ let package = Package(
         // Passwords, tokens, key custody and message sealing on libsodium and swift-crypto.
         .target(name: "QSMCrypto", dependencies: ["CSodium", crypto, cryptoExtras]),
         // The broker: deciders, projections, intrusion detection; runs in-process, the socket comes later.
-        .target(name: "Broker", dependencies: ["EventLog", "QSMEvents", "QKD", "QSMCrypto", crypto, protobuf, logging]),
+        .target(name: "Broker", dependencies: ["EventLog", "QSMEvents", "QKD", "QSMCrypto", "CSodium", crypto, protobuf, logging]),
         // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
         .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
 

@@ -22,8 +22,9 @@ public struct BrokerConfiguration: Sendable {
     public var defaultNoise = 0.01
     /// Qubits of the key exchange an otp or aes send runs when the pool is short.
     public var topUpQubits = 200_000
-    /// An aes block is replaced after this many messages or this age (docs/crypto.md).
-    public var aesBlockMessages: UInt64 = 65_536
+    /// An aes block is replaced after this many messages or this age (QSMCrypto's default policy; the
+    /// reasoning is in docs/crypto.md).
+    public var aesBlockMessages: UInt64 = 1_000
     public var aesBlockAgeSeconds: Int64 = 3600
     /// Save projection snapshots every this many events (and at shutdown).
     public var snapshotEvery: UInt64 = 100_000

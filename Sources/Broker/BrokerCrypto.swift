@@ -93,9 +93,13 @@ final class BrokerCrypto: Sendable {
         }
     }
 
-    func randomMessageID() -> Data {
+    func randomMessageID() -> Data { Self.randomID() }
+
+    /// 128 random bits from the system's generator (two words, not sixteen calls).
+    static func randomID() -> Data {
         var generator = SystemRandomNumberGenerator()
-        return Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        var words = (generator.next(), generator.next())
+        return withUnsafeBytes(of: &words) { Data($0) }
     }
 
     // MARK: Passwords and pqc keys
@@ -169,12 +173,13 @@ final class BrokerCrypto: Sendable {
         return try await offload { () throws(BrokerError) -> ExchangeOutcome in
             let parameters = BB84Parameters(qubits: qubits, noise: noise, eavesdropping: eavesdropper, qberThreshold: threshold)
             let outcome: BB84Outcome
-            do { outcome = try BB84.run(parameters: parameters) } catch let error as QKDError {
+            var random = BufferedSystemRandom()
+            do { outcome = try BB84.run(parameters: parameters, using: &random) } catch let error as QKDError {
                 throw .invalidParameter(name: error.parameter, reason: error.reason)
             } catch {
                 throw .unavailable("\(error)")
             }
-            let exchangeID = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
+            let exchangeID = Self.randomID()
             let keyID = "qkd-" + exchangeID.hex
             let figures = Self.figures(outcome.report, parameters: parameters)
             switch outcome {
@@ -242,6 +247,11 @@ final class BrokerCrypto: Sendable {
     }
 
     // MARK: Sealing and opening
+
+    /// The unwrapped key of a pool segment (cached).
+    func segmentKey(_ segment: KeyPool.Segment) throws -> SecretBytes {
+        try segmentKeys.key(for: segment)
+    }
 
     /// Seals an otp message: reserves its key on a copy of the pool and returns the ranges to record.
     func sealOTP(_ body: Data, pool: KeyPool, context: MessageContext) throws(BrokerError) -> (OTPSealed, [PoolRange]) {

@@ -10,6 +10,7 @@ public struct RebuildReport: Sendable, Equatable {
     public let live: [String: String]
     public let rebuilt: [String: String]
     public let eventsReplayed: UInt64
+    /// How long replaying `eventsReplayed` events from position 1 took (digests not included).
     public let seconds: Double
     /// Whether the rebuilt state replaced the live one.
     public let swapped: Bool
@@ -81,6 +82,8 @@ extension Broker {
             throw .unavailable("rebuild failed: \(error)")
         }
         let replayed = fresh.position
+        // The replay's own time: the digests computed below are for comparing, not part of rebuilding.
+        let replaySeconds = (clock.now - start).seconds
         let rebuiltState = fresh
         // Bring the rebuilt state to the live position inside the pipeline, so nothing moves meanwhile.
         let (report, caughtUp) = try await pipeline.submit(caller) {
@@ -92,7 +95,7 @@ extension Broker {
                 let rebuilt = try caughtUp.digests()
                 let report = RebuildReport(
                     position: state.position, live: live, rebuilt: rebuilt, eventsReplayed: replayed,
-                    seconds: (clock.now - start).seconds, swapped: swap && live != rebuilt)
+                    seconds: replaySeconds, swapped: swap && live != rebuilt)
                 return .success((report, caughtUp))
             } catch {
                 return .failure(.unavailable("rebuild failed: \(error)"))

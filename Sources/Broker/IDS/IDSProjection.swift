@@ -145,7 +145,7 @@ public struct IDSProjection: Projection {
         let peer = Self.peerSubject(event)
         var window = Self.pruned(peerFailures[peer] ?? [], before: event.recordedAtUs - rules.passwordSpraying.windowMicros)
         window.append(Mark(at: mark.at, position: mark.position, detail: failed.username))
-        if Set(window.map(\.detail)).count >= rules.passwordSpraying.count {
+        if rules.passwordSpraying.count > 0, Set(window.map(\.detail)).count >= rules.passwordSpraying.count {
             raise(rule: "password_spraying", severity: .high, subject: peer, evidence: window, event: event,
                   summary: "\(peer) failed on \(rules.passwordSpraying.count) accounts within "
                       + "\(rules.passwordSpraying.windowSeconds) s")
@@ -154,7 +154,7 @@ public struct IDSProjection: Projection {
         peerFailures[peer] = window.isEmpty ? nil : window
         var system = Self.pruned(systemFailures, before: event.recordedAtUs - rules.failureSurge.windowMicros)
         system.append(mark)
-        if system.count >= rules.failureSurge.count {
+        if rules.failureSurge.count > 0, system.count >= rules.failureSurge.count {
             raise(rule: "failure_surge", severity: .critical, subject: "system", evidence: system, event: event,
                   summary: "\(system.count) failed logins across the system within \(rules.failureSurge.windowSeconds) s")
             system.removeAll()
@@ -188,15 +188,21 @@ public struct IDSProjection: Projection {
         rule: String, severity: QSMSeverity, event: QSMEvent, subject: String? = nil, lock: Bool = false,
         summary: String
     ) -> UInt32? {
-        var window = Self.pruned(self[keyPath: windows][key] ?? [], before: event.recordedAtUs - threshold.windowMicros)
-        window.append(mark)
+        guard threshold.count > 0 else { return nil }  // a count of 0 turns the rule off
+        // Pruned from the front (marks are in time order) and appended in place: windows are touched on
+        // every matching event, so neither step may scan or copy the whole window.
+        let cutoff = event.recordedAtUs - threshold.windowMicros
+        if let first = self[keyPath: windows][key]?.first, first.at <= cutoff {
+            let stale = self[keyPath: windows][key]!.prefix { $0.at <= cutoff }.count
+            self[keyPath: windows][key]!.removeFirst(stale)
+        }
+        self[keyPath: windows][key, default: []].append(mark)
         var level: UInt32?
-        if window.count >= threshold.count {
+        if let window = self[keyPath: windows][key], window.count >= threshold.count {
             level = raise(rule: rule, severity: severity, subject: subject ?? key, evidence: window, event: event,
                           lock: lock, summary: summary)
-            window.removeAll()
+            self[keyPath: windows][key] = nil
         }
-        self[keyPath: windows][key] = window.isEmpty ? nil : window
         return level
     }
 

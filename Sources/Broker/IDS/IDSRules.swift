@@ -6,7 +6,7 @@ import Synchronization
 /// Thresholds of the intrusion detection rules. The defaults and the reasoning behind them are in
 /// docs/ids.md; a rules file (JSON with any of these fields) overrides them.
 public struct IDSRules: Codable, Sendable, Equatable {
-    /// A count of events within a window of event time.
+    /// A count of events within a window of event time. A count of 0 turns the rule off.
     public struct Threshold: Codable, Sendable, Equatable {
         public var count: Int
         public var windowSeconds: Int64
@@ -72,8 +72,8 @@ public struct IDSRules: Codable, Sendable, Equatable {
             ("unauthorizedAccess", unauthorizedAccess), ("keyExchangeAborts", keyExchangeAborts),
             ("sendFlood", sendFlood), ("staleTokens", staleTokens),
         ]
-        for (name, threshold) in thresholds where threshold.count < 1 || threshold.windowSeconds < 1 {
-            throw IDSRulesError(path: source, reason: "\(name) needs a count and a window of at least 1")
+        for (name, threshold) in thresholds where threshold.count < 0 || threshold.windowSeconds < 1 {
+            throw IDSRulesError(path: source, reason: "\(name) needs a count of at least 0 (0: off) and a window of at least 1 s")
         }
         guard qberDriftLimit > 0, qberDriftLimit <= 1, qberDriftSamples >= 1 else {
             throw IDSRulesError(path: source, reason: "qberDriftLimit must be in (0, 1] and qberDriftSamples >= 1")

@@ -19,7 +19,8 @@ public struct Decision: Sendable {
     init(now: Int64, caller: Caller) {
         self.now = now
         self.caller = caller
-        correlationID = withUnsafeBytes(of: UUID().uuid) { Data($0) }
+        // Not UUID(): Foundation opens and closes /dev/urandom for each one.
+        correlationID = BrokerCrypto.randomID()
     }
 
     /// Emits an event about `actor`.

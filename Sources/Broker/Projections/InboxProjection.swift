@@ -56,12 +56,11 @@ public struct InboxProjection: Projection {
         switch event.body {
         case .messageSent(let sent):
             let id = sent.messageID.hex
-            var list = inboxes[sent.recipient] ?? []
-            locations[id] = Location(recipient: sent.recipient, index: list.count)
-            list.append(Entry(
+            // Appended in place: copying a recipient's whole inbox per message would make folding quadratic.
+            locations[id] = Location(recipient: sent.recipient, index: inboxes[sent.recipient]?.count ?? 0)
+            inboxes[sent.recipient, default: []].append(Entry(
                 messageID: id, from: sent.sender, to: sent.recipient, sentAt: event.recordedAtUs,
                 mode: sent.mode.name, size: sent.size, position: event.position, readAt: nil))
-            inboxes[sent.recipient] = list
         case .messageDecrypted(let decrypted):
             guard let location = locations[decrypted.messageID.hex],
                   inboxes[location.recipient]?[location.index].readAt == nil

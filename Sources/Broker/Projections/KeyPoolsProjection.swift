@@ -39,29 +39,28 @@ public struct KeyPoolsProjection: Projection {
         switch event.body {
         case .keyExchangeCompleted(let exchange):
             let key = Self.pairKey(exchange.initiator, exchange.peer)
-            var entry = pools[key] ?? PairPool(pool: KeyPool(pair: UserPair(exchange.initiator, exchange.peer)))
             let segment = KeyPool.Segment(
                 keyID: exchange.keyID, start: exchange.poolOffset, bitCount: exchange.figures.finalBits,
                 wrappedKey: WrappedSecret(exchange.key))
-            do { try entry.pool.append(segment) } catch { entry.refusedRanges += 1 }
-            pools[key] = entry
+            if pools[key] == nil { pools[key] = PairPool(pool: KeyPool(pair: UserPair(exchange.initiator, exchange.peer))) }
+            // Mutated in place (through the dictionary's accessor), never copied out and written back.
+            do { try pools[key]!.pool.append(segment) } catch { pools[key]!.refusedRanges += 1 }
         case .messageSent(let sent) where sent.mode == .otp || sent.mode == .aes:
             let key = Self.pairKey(sent.sender, sent.recipient)
-            guard var entry = pools[key] else { return }
+            guard pools[key] != nil else { return }
             let ranges = sent.poolRanges.map { PoolRange(start: $0.start, length: $0.length) }
-            if sent.mode == .otp || entry.aesBlock?.ranges != ranges {
+            if sent.mode == .otp || pools[key]!.aesBlock?.ranges != ranges {
                 do {
-                    try entry.pool.recordConsumed(ranges)
+                    try pools[key]!.pool.recordConsumed(ranges)
                     lastConsumedBits = ranges.reduce(0) { $0 + $1.length }
                 } catch {
-                    entry.refusedRanges += 1
+                    pools[key]!.refusedRanges += 1
                 }
-                if sent.mode == .aes { entry.aesBlock = AESBlock(ranges: ranges, startedAtMicroseconds: event.recordedAtUs) }
+                if sent.mode == .aes { pools[key]!.aesBlock = AESBlock(ranges: ranges, startedAtMicroseconds: event.recordedAtUs) }
             }
             if sent.mode == .aes {
-                do { try entry.aesBlock?.recordCounter(sent.blockCounter) } catch { entry.refusedRanges += 1 }
+                do { try pools[key]!.aesBlock?.recordCounter(sent.blockCounter) } catch { pools[key]!.refusedRanges += 1 }
             }
-            pools[key] = entry
         default:
             break
         }
