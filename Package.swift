@@ -19,6 +19,8 @@ let cryptoExtras = Target.Dependency.product(name: "CryptoExtras", package: "swi
 let protobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 
@@ -33,9 +35,11 @@ let package = Package(
         .library(name: "QKD", targets: ["QKD"]),
         .library(name: "QSMCrypto", targets: ["QSMCrypto"]),
         .library(name: "Broker", targets: ["Broker"]),
+        .library(name: "Varlink", targets: ["Varlink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -57,6 +61,8 @@ let package = Package(
         .target(name: "QSMCrypto", dependencies: ["CSodium", crypto, cryptoExtras]),
         // The broker: deciders, projections, intrusion detection; runs in-process, the socket comes later.
         .target(name: "Broker", dependencies: ["EventLog", "QSMEvents", "QKD", "QSMCrypto", "CSodium", crypto, protobuf, logging]),
+        // Varlink over Unix sockets on SwiftNIO: framing, dispatch, introspection. Knows nothing of qsm.
+        .target(name: "Varlink", dependencies: [nioCore, nioPosix, logging]),
         // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
         .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
 
@@ -72,6 +78,7 @@ let package = Package(
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "EventLog", "QSMEvents", "QSMTesting", "QSMCrypto", crypto, protobuf]),
+        .testTarget(name: "VarlinkTests", dependencies: ["Varlink", nioCore, nioPosix]),
         .testTarget(name: "QKDTests", dependencies: ["QKD", "QSMTesting"]),
         .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting"]),
     ]

@@ -1,0 +1,1 @@
+// VarlinkTests: placeholder until the module's tests land.
