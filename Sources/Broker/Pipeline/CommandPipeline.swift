@@ -26,6 +26,8 @@ final class CommandPipeline: Sendable {
     private let finished = Mutex(false)
     /// Batches and commands decided so far: commands / batches is the group-commit factor.
     let counters = Mutex(PipelineCounters())
+    /// Heads after each commit, for watchers.
+    let changes = ChangeFeed()
 
     init(store: EventStore, state: BrokerState, configuration: BrokerConfiguration) {
         self.store = store
@@ -122,6 +124,7 @@ final class CommandPipeline: Sendable {
             await process(batch)
         }
         try? saveSnapshot()
+        changes.finish()
         finished.withLock { $0 = true }
         loopDone.withLock { continuation in
             continuation?.resume()
@@ -180,6 +183,7 @@ final class CommandPipeline: Sendable {
             return
         }
         for command in batch { command.finish(failure: nil) }
+        changes.publish(expectedHead)
         if expectedHead - lastSnapshot.withLock({ $0 }) >= configuration.snapshotEvery { try? saveSnapshot() }
     }
 
