@@ -7,10 +7,14 @@ struct QSM: AsyncParsableCommand {
         commandName: "qsm",
         abstract: "The qsm secure messaging broker's command line.",
         discussion: """
-            Offline subcommands open a data directory read-only; they work while qsmd runs. \
-            The socket subcommands (register, login, send, ...) arrive with the socket issue.
+            Socket subcommands talk to qsmd over --socket (or $QSM_SOCKET; default var/qsm/qsm.sock, where \
+            tools/run puts it); a login keeps its session in $QSM_HOME/session.json (default ~/.qsm), mode \
+            0600. Offline subcommands (audit, log) open a data directory read-only and work while qsmd runs.
             """,
-        subcommands: [Audit.self, Log.self])
+        subcommands: [
+            Register.self, Login.self, Logout.self, Passwd.self, Key.self, Send.self, Inbox.self, Read.self,
+            History.self, Dashboard.self, Alerts.self, Admin.self, Audit.self, Log.self,
+        ])
 }
 
 /// Options of every offline subcommand.

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+
+/// Options of every command that talks to qsmd.
+struct ClientOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The daemon's socket (default: $QSM_SOCKET, else var/qsm/qsm.sock, where tools/run puts it).", valueName: "PATH"))
+    var socket: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON.")
+    var json = false
+
+    var socketPath: String {
+        socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"] ?? "var/qsm/qsm.sock"
+    }
+
+    func connect() throws -> VarlinkConnection { try VarlinkConnection(path: socketPath) }
+}
+
+/// Where `qsm login` keeps the session: $QSM_HOME/session.json (default ~/.qsm), mode 0600.
+enum SessionStore {
+    static var directory: String {
+        if let home = ProcessInfo.processInfo.environment["QSM_HOME"], !home.isEmpty { return home }
+        return (ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) + "/.qsm"
+    }
+
+    static var path: String { directory + "/session.json" }
+
+    static func save(token: String, username: String, expiresAt: Int64) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let data = try JSONSerialization.data(withJSONObject: ["token": token, "username": username, "expiresAt": expiresAt])
+        // Created 0600 before the token is written, never readable by others even for a moment.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard descriptor >= 0 else { throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        fchmod(descriptor, 0o600)
+        _ = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    /// The saved token, or an error telling the user to log in.
+    static func token() throws -> String {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let token = object["token"] as? String
+        else { throw ConnectionError(description: "not logged in: run qsm login USER") }
+        return token
+    }
+
+    static func username() -> String? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["username"] as? String
+    }
+
+    static func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Passwords: prompted on the terminal without echo, or the first line of standard input.
+enum PasswordInput {
+    static func read(prompt: String, fromStdin: Bool) throws -> String {
+        if fromStdin {
+            guard let line = Swift.readLine(strippingNewline: true) else {
+                throw ValidationError("--password-stdin: standard input is empty")
+            }
+            return line
+        }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw ValidationError("no terminal to ask for the password: use --password-stdin")
+        }
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var original = termios()
+        tcgetattr(STDIN_FILENO, &original)
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return Swift.readLine(strippingNewline: true) ?? ""
+    }
+}
+
+/// Output helpers.
+enum Output {
+    static func json(_ object: Any) {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]),
+           let text = String(data: data, encoding: .utf8)
+        {
+            print(text)
+        }
+    }
+
+    /// Microseconds since the epoch as a local ISO 8601 time.
+    static func time(_ value: Any?) -> String {
+        let micros = (value as? NSNumber)?.int64Value ?? 0
+        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+    }
+
+    static func int(_ value: Any?) -> Int64 { (value as? NSNumber)?.int64Value ?? 0 }
+    static func double(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
+}
+
+/// Runs `body`, turning connection and call errors into one line on standard error and exit status 1.
+func runClient(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as VarlinkCallError {
+        FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
+        throw ExitCode(1)
+    } catch let error as ConnectionError {
+        FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
+        throw ExitCode(69)  // EX_UNAVAILABLE
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+
+extension QSM {
+    struct Dashboard: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encryptions, decryptions, logins, key exchanges and alerts, with per-minute sparklines.")
+        @Flag(help: "Redraw whenever something happens (Ctrl-C to stop).") var watch = false
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let token = try SessionStore.token()
+            try runClient {
+                let connection = try options.connect()
+                if !watch {
+                    let reply = try connection.call("io.qsm.Broker.Dashboard", ["token": token])
+                    if options.json { Output.json(reply) } else { print(DashboardRenderer.render(reply)) }
+                    return
+                }
+                try connection.stream("io.qsm.Broker.WatchDashboard", ["token": token]) { reply in
+                    if options.json {
+                        Output.json(reply)
+                    } else {
+                        print("\u{1B}[H\u{1B}[2J" + DashboardRenderer.render(reply))
+                    }
+                    fflush(nil)
+                    return true
+                }
+            }
+        }
+    }
+}
+
+/// Draws the dashboard as text: a bar per counter, a sparkline per per-minute series.
+enum DashboardRenderer {
+    static func render(_ reply: [String: Any]) -> String {
+        let counters = reply["counters"] as? [String: Any] ?? [:]
+        let rows: [(String, String)] = [
+            ("encryptions", "encryptions"), ("decryptions", "decryptions"), ("logins ok", "loginsSucceeded"),
+            ("logins failed", "loginsFailed"), ("key exchanges", "keyExchanges"), ("aborted", "keyExchangesAborted"),
+            ("alerts", "alerts"), ("registrations", "registrations"), ("active sessions", "activeSessions"),
+        ]
+        let largest = max(rows.map { Output.int(counters[$0.1]) }.max() ?? 0, 1)
+        var lines = ["qsm dashboard  \(ISO8601DateFormatter().string(from: Date()))", ""]
+        for (label, key) in rows {
+            let value = Output.int(counters[key])
+            let bar = String(repeating: "█", count: Int(value * 40 / largest))
+            lines.append(label.padding(toLength: 16, withPad: " ", startingAt: 0) + String(value).leftPadded(8) + "  " + bar)
+        }
+        if counters["meanQber"] != nil {
+            lines.append(String(format: "%@%8.2f%%", "mean QBER".padding(toLength: 16, withPad: " ", startingAt: 0), Output.double(counters["meanQber"]) * 100))
+        }
+        let minutes = reply["minutes"] as? [[String: Any]] ?? []
+        lines.append("")
+        lines.append("last \(minutes.count) minutes")
+        for (label, key) in [("sends", "sends"), ("decryptions", "decryptions"), ("failed logins", "loginsFailed"), ("alerts", "alerts")] {
+            let values = minutes.map { Output.int($0[key]) }
+            lines.append(label.padding(toLength: 16, withPad: " ", startingAt: 0) + sparkline(values) + "  max \(values.max() ?? 0)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func sparkline(_ values: [Int64]) -> String {
+        let ticks = Array("▁▂▃▄▅▆▇█")
+        let top = max(values.max() ?? 0, 1)
+        return String(values.map { $0 == 0 ? " " : ticks[min(Int($0 * Int64(ticks.count - 1) / top), ticks.count - 1)] })
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+extension QSM {
+    struct Alerts: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Intrusion detection alerts (administrators).")
+        @Flag(help: "Keep printing alerts as they are raised.") var follow = false
+        @Option(help: "At most this many (default 100).") var limit: Int?
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            try runClient {
+                let connection = try options.connect()
+                if follow {
+                    try connection.stream("io.qsm.Admin.WatchAlerts") { reply in
+                        if let alert = reply["alert"] as? [String: Any] { Self.show(alert, json: options.json) }
+                        fflush(nil)
+                        return true
+                    }
+                    return
+                }
+                var parameters: [String: Any] = [:]
+                if let limit { parameters["limit"] = limit }
+                let reply = try connection.call("io.qsm.Admin.Alerts", parameters)
+                if options.json { Output.json(reply); return }
+                let alerts = reply["alerts"] as? [[String: Any]] ?? []
+                if alerts.isEmpty { print("no alerts") }
+                for alert in alerts { Self.show(alert, json: false) }
+            }
+        }
+
+        static func show(_ alert: [String: Any], json: Bool) {
+            if json { Output.json(alert); return }
+            let evidence = (alert["evidence"] as? [Any] ?? []).map { "\(Output.int($0))" }.joined(separator: ",")
+            print("\(Output.time(alert["at"]))  \((alert["severity"] as? String ?? "").uppercased())  \(alert["rule"] ?? "")  \(alert["subject"] ?? "")  \(alert["message"] ?? "")  [events \(evidence)]")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+
+extension QSM {
+    struct Register: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user (asks for a password).")
+        @Argument(help: "3-32 characters: a-z, 0-9, '_', '.', '-', starting with a letter.") var user: String
+        @Flag(name: .long, help: "Read the password from the first line of standard input.") var passwordStdin = false
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let password = try PasswordInput.read(prompt: "Password for \(user): ", fromStdin: passwordStdin)
+            if !passwordStdin {
+                guard try PasswordInput.read(prompt: "Again: ", fromStdin: false) == password else {
+                    throw ValidationError("the passwords differ")
+                }
+            }
+            try runClient {
+                let reply = try options.connect().call("io.qsm.Broker.Register", ["username": user, "password": password])
+                if options.json { Output.json(reply) } else { print("registered \(reply["username"] ?? user)") }
+            }
+        }
+    }
+
+    struct Login: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a session; the token is kept in $QSM_HOME/session.json (mode 0600).")
+        @Argument var user: String
+        @Flag(name: .long, help: "Read the password from the first line of standard input.") var passwordStdin = false
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let password = try PasswordInput.read(prompt: "Password for \(user): ", fromStdin: passwordStdin)
+            try runClient {
+                let reply = try options.connect().call("io.qsm.Broker.Login", ["username": user, "password": password])
+                guard let session = reply["session"] as? [String: Any], let token = session["token"] as? String else {
+                    throw ConnectionError(description: "qsmd's Login reply has no session")
+                }
+                try SessionStore.save(token: token, username: user, expiresAt: Output.int(session["expiresAt"]))
+                if options.json {
+                    Output.json(["username": user, "expiresAt": Output.int(session["expiresAt"]), "sessionFile": SessionStore.path])
+                } else {
+                    print("logged in as \(user) until \(Output.time(session["expiresAt"]))")
+                }
+            }
+        }
+    }
+
+    struct Logout: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End the session and forget its token.")
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let token = try SessionStore.token()
+            try runClient {
+                defer { SessionStore.remove() }
+                _ = try options.connect().call("io.qsm.Broker.Logout", ["token": token])
+                if options.json { Output.json([:] as [String: Any]) } else { print("logged out") }
+            }
+        }
+    }
+
+    struct Passwd: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change your password; every session ends, log in again.")
+        @Flag(name: .long, help: "Read the old and new passwords from the first two lines of standard input.") var passwordStdin = false
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let token = try SessionStore.token()
+            let old = try PasswordInput.read(prompt: "Current password: ", fromStdin: passwordStdin)
+            let new = try PasswordInput.read(prompt: "New password: ", fromStdin: passwordStdin)
+            try runClient {
+                _ = try options.connect().call(
+                    "io.qsm.Broker.ChangePassword", ["token": token, "oldPassword": old, "newPassword": new])
+                SessionStore.remove()
+                if options.json { Output.json([:] as [String: Any]) } else { print("password changed: log in again") }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+
+extension QSM {
+    struct Key: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "BB84 key exchanges.", subcommands: [Establish.self])
+
+        struct Establish: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Run a (simulated) BB84 exchange with PEER and add the key to your shared pool.")
+            @Argument var peer: String
+            @Option(help: "Qubits to send (default 200,000).") var qubits: Int?
+            @Option(help: "Channel bit-flip probability (default 0.01).") var noise: Double?
+            @Option(help: "Fraction of qubits an intercept-resend eavesdropper measures (default 0).") var eavesdrop: Double?
+            @OptionGroup var options: ClientOptions
+
+            func run() throws {
+                let token = try SessionStore.token()
+                var parameters: [String: Any] = ["token": token, "peer": peer]
+                if let qubits { parameters["qubits"] = qubits }
+                if let noise { parameters["noise"] = noise }
+                if let eavesdrop { parameters["eavesdropper"] = eavesdrop }
+                try runClient {
+                    let reply = try options.connect().call("io.qsm.Broker.EstablishKey", parameters)
+                    let e = reply["exchange"] as? [String: Any] ?? [:]
+                    if options.json { Output.json(reply); return }
+                    print("key \(e["keyId"] ?? "") with \(peer)")
+                    print(String(format: "  qubits sent %lld, sifted %lld, sample %lld", Output.int(e["qubitsSent"]), Output.int(e["sifted"]), Output.int(e["sampleSize"])))
+                    print(String(format: "  QBER %.2f%% (upper bound %.2f%%, abort above 11%%)", Output.double(e["qber"]) * 100, Output.double(e["qberUpperBound"]) * 100))
+                    print(String(format: "  leaked %lld bits in reconciliation (f = %.3f), final key %lld bits",
+                                 Output.int(e["leakedBits"]), Output.double(e["efficiency"]), Output.int(e["finalBits"])))
+                }
+            }
+        }
+    }
+
+    struct Send: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encrypt and send a message (from standard input when MESSAGE is absent).",
+            discussion: "otp costs the message's length plus 32 bytes of BB84 key: BB84 sets its pace.")
+        @Argument var peer: String
+        @Argument var message: String?
+        @Option(help: "aes (default), otp or pqc.") var mode: String?
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let token = try SessionStore.token()
+            let body = message ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            var parameters: [String: Any] = ["token": token, "to": peer, "body": body]
+            if let mode { parameters["mode"] = mode }
+            try runClient {
+                let reply = try options.connect().call("io.qsm.Broker.Send", parameters)
+                if options.json { Output.json(reply) } else { print("sent \(reply["messageId"] ?? "") (\(mode ?? "aes"))") }
+            }
+        }
+    }
+
+    struct Inbox: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List your messages, newest first.")
+        @Flag(help: "Only messages not read yet.") var unread = false
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let token = try SessionStore.token()
+            var parameters: [String: Any] = ["token": token, "unreadOnly": unread]
+            if let limit { parameters["limit"] = limit }
+            try runClient {
+                let reply = try options.connect().call("io.qsm.Broker.Inbox", parameters)
+                if options.json { Output.json(reply); return }
+                let messages = reply["messages"] as? [[String: Any]] ?? []
+                if messages.isEmpty { print("no messages") }
+                for m in messages {
+                    let read = (m["read"] as? Bool ?? false) ? " " : "*"
+                    print("\(read) \(m["messageId"] ?? "")  \(Output.time(m["sentAt"]))  from \(m["from"] ?? "")  \(m["mode"] ?? "")  \(Output.int(m["size"])) bytes")
+                }
+            }
+        }
+    }
+
+    struct Read: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Decrypt and show a message.")
+        @Argument(help: "The message id, as qsm inbox shows it.") var messageID: String
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let token = try SessionStore.token()
+            try runClient {
+                let reply = try options.connect().call("io.qsm.Broker.Decrypt", ["token": token, "messageId": messageID])
+                if options.json { Output.json(reply); return }
+                print("from \(reply["from"] ?? "") at \(Output.time(reply["sentAt"])) (\(reply["mode"] ?? ""))")
+                print(reply["body"] as? String ?? "")
+            }
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "What you did and what was done to you, newest first.")
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let token = try SessionStore.token()
+            var parameters: [String: Any] = ["token": token]
+            if let limit { parameters["limit"] = limit }
+            try runClient {
+                let reply = try options.connect().call("io.qsm.Broker.History", parameters)
+                if options.json { Output.json(reply); return }
+                for e in reply["entries"] as? [[String: Any]] ?? [] {
+                    print("\(Output.int(e["position"]))  \(Output.time(e["at"]))  \(e["summary"] ?? "")")
+                }
+            }
+        }
+    }
+}
