@@ -67,7 +67,11 @@ let package = Package(
         .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
 
         .executableTarget(
-            name: "qsmd", dependencies: ["EventLog", argumentParser, logging, serviceLifecycle, unixSignals]),
+            name: "qsmd",
+            dependencies: [
+                "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging, serviceLifecycle,
+                unixSignals,
+            ]),
         .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", argumentParser]),
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(

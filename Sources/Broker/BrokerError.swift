@@ -23,8 +23,9 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
     case notOwner(resource: String)
     case notAdmin
     case unknownMessage(String)
-    /// A key exchange that did not produce a key, with the reason from the BB84 report.
-    case keyExchangeAborted(reason: String)
+    /// A key exchange that did not produce a key: the reason from the BB84 report, the estimated QBER,
+    /// its upper bound and the abort threshold.
+    case keyExchangeAborted(reason: String, qber: Double, qberUpperBound: Double, threshold: Double)
     /// The pair's key pool holds too few bytes; a key exchange tops it up.
     case keyPoolShort(needed: UInt64, available: UInt64)
     /// A stored message failed authentication: it was altered.
@@ -50,7 +51,7 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notOwner(let resource): "\(resource) belongs to another user"
         case .notAdmin: "this method is for administrators only"
         case .unknownMessage(let id): "no message \(id)"
-        case .keyExchangeAborted(let reason): "key exchange aborted: \(reason)"
+        case .keyExchangeAborted(let reason, _, _, _): "key exchange aborted: \(reason)"
         case .keyPoolShort(let needed, let available):
             "the key pool holds \(available) bytes, \(needed) are needed: establish a key first"
         case .integrityFailure(let what): "\(what) failed authentication: it was altered"

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Broker
 import EventLog
 import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import Varlink
 
 /// qsmd: the qsm broker daemon.
 @main
@@ -12,16 +14,29 @@ struct QSMD: AsyncParsableCommand {
         commandName: "qsmd",
         abstract: "The qsm secure messaging broker.",
         discussion: """
-            Opens (creating on first start) the event log in DIR/log and serves until SIGTERM or SIGINT, \
-            then commits what is queued and exits with status 0. The Varlink socket arrives with the \
-            socket issue; until then qsmd holds the log open as its single writer.
+            Opens (creating on first start) the data directory DIR: the event log in DIR/log and the master \
+            key in DIR/master.key (mode 0600). Serves io.qsm.Broker and io.qsm.Admin over Varlink on a Unix \
+            socket (default DIR/qsm.sock, mode 0660) until SIGTERM or SIGINT, then lets running calls finish, \
+            commits, and exits with status 0. io.qsm.Admin is for root, qsmd's own uid and --admin-group.
             """)
 
     @Option(name: .long, help: ArgumentHelp("The data directory; created mode 0700 if missing.", valueName: "DIR"))
     var data: String
 
+    @Option(name: .long, help: ArgumentHelp("The Varlink socket (default DIR/qsm.sock).", valueName: "PATH"))
+    var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("A JSON configuration file (see docs/qsmd.md).", valueName: "FILE"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Members of this group may call io.qsm.Admin.", valueName: "GROUP"))
+    var adminGroup: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    @Flag(name: .long, help: .hidden)
+    var varlinkCertification = false
 
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("--data needs a directory") }
@@ -39,41 +54,66 @@ struct QSMD: AsyncParsableCommand {
         }
         let logger = Logger(label: "qsmd")
         let dataDirectory = URL(fileURLWithPath: data).standardizedFileURL.path
+        let settings: DaemonSettings
         do {
-            try FileManager.default.createDirectory(
-                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            settings = try DaemonSettings(file: config)
         } catch {
-            throw ValidationError("cannot create the data directory \(dataDirectory): \(error.localizedDescription)")
+            logger.critical("Cannot use the configuration", metadata: ["error": "\(error)"])
+            throw ExitCode(78)  // EX_CONFIG
         }
-        let log: EventStore
+        var configuration = BrokerConfiguration(dataDirectory: dataDirectory)
+        settings.apply(to: &configuration)
+        let admins: AdminPolicy
+        do { admins = try AdminPolicy(adminGroup: adminGroup ?? settings.adminGroup) } catch {
+            logger.critical("Cannot use the admin group", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
+        let broker: Broker
         do {
-            log = try EventStore(directory: dataDirectory + "/log")
+            broker = try Broker(configuration: configuration)
         } catch {
-            logger.critical("Cannot open the event log", metadata: ["error": "\(error)"])
+            logger.critical("Cannot open the data directory", metadata: ["data": "\(dataDirectory)", "error": "\(error)"])
             throw ExitCode(74)  // EX_IOERR
         }
-        let head = try log.head()
-        logger.info(
-            "Event log open",
-            metadata: [
-                "log.path": "\(log.path)", "log.id": "\(log.meta.logID)", "log.position": "\(head.position)",
-            ])
-        let group = ServiceGroup(
-            services: [LogHolder(log: log, logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
+        let socketPath = socket ?? dataDirectory + "/qsm.sock"
+        var server = VarlinkServerConfiguration(
+            socketPath: socketPath,
+            info: VarlinkServiceInfo(vendor: "qsm", product: "qsmd", version: "0.1.0", url: "https://github.com/qsm/qsm"))
+        settings.apply(to: &server)
+        server.enableCertification = varlinkCertification
+        let interfaces = [
+            try BrokerInterface.make(broker: broker, description: InterfaceDescriptions.broker, admins: admins),
+            try AdminInterface.make(broker: broker, description: InterfaceDescriptions.admin, admins: admins),
+        ]
+        let service = BrokerService(
+            broker: broker, server: VarlinkServer(configuration: server, interfaces: interfaces, logger: logger),
             logger: logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }
 
-/// Keeps the event log open until graceful shutdown, then closes it (committing what is queued).
-struct LogHolder: Service {
-    let log: EventStore
+/// Serves the socket until graceful shutdown, then stops accepting, lets running calls finish, and closes
+/// the broker (which commits what is queued and saves a snapshot).
+struct BrokerService: Service {
+    let broker: Broker
+    let server: VarlinkServer
     let logger: Logger
 
     func run() async throws {
-        logger.info("qsmd ready")
+        do {
+            try await server.start()
+        } catch {
+            logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
+            await broker.close()
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+        let head = (try? broker.log.head().position) ?? 0
+        logger.info("qsmd ready", metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head)"])
         try? await gracefulShutdown()
-        log.close()
-        logger.info("Event log closed", metadata: ["log.position": "\((try? log.head().position) ?? 0)"])
+        logger.info("Shutting down: finishing running calls")
+        await server.stop()
+        await broker.close()
+        logger.info("Stopped", metadata: ["log.position": "\((try? broker.log.head().position) ?? 0)"])
     }
 }

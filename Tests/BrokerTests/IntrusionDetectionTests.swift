@@ -114,7 +114,9 @@ struct IntrusionDetectionTests {
             try await test.broker.establishKey(
                 token: alice, peer: "bob", options: KeyExchangeOptions(eavesdropper: 1), caller: Peers.alice)
         } throws: { error in
-            if case BrokerError.keyExchangeAborted(let reason) = error { return reason.contains("exceeds the threshold") }
+            if case BrokerError.keyExchangeAborted(let reason, let qber, _, let threshold) = error {
+                return reason.contains("exceeds the threshold") && qber > 0.2 && threshold == 0.11
+            }
             return false
         }
         #expect(try await alertRules(test.broker) == ["qkd_abort"])

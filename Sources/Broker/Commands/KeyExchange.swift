@@ -98,7 +98,9 @@ extension Broker {
                 $0.detail = abort.detail
                 $0.figures = outcome.figures
             }), actor: outcome.initiator)
-            return .failure(.keyExchangeAborted(reason: abort.detail))
+            return .failure(.keyExchangeAborted(
+                reason: abort.detail, qber: outcome.figures.qber, qberUpperBound: outcome.figures.qberUpperBound,
+                threshold: outcome.figures.abortThreshold))
         }
         guard let key = outcome.wrappedKey else { return .failure(.unavailable("the exchange produced no key")) }
         let offset = state.keyPools.pool(outcome.initiator, outcome.peer)?.pool.nextSegmentStart ?? 0

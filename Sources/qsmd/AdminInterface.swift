@@ -1,0 +1,110 @@
+import Broker
+import EventLog
+import Foundation
+import QSMEvents
+import SwiftProtobuf
+import Varlink
+
+/// io.qsm.Admin on the socket. The broker checks the caller and records refusals; a refused call gets
+/// org.varlink.service.PermissionDenied.
+enum AdminInterface {
+    static func make(broker: Broker, description: String, admins: AdminPolicy) throws -> VarlinkInterface {
+        var interface = try VarlinkInterface(description: description)
+        @Sendable func mapped<T>(_ body: () async throws(BrokerError) -> T) async throws -> T {
+            do { return try await body() } catch { throw VarlinkMapping.error(error, now: broker.configuration.clock()) }
+        }
+        interface.method("Alerts") { call in
+            let caller = admins.caller(for: call.peer)
+            let limit = try VarlinkMapping.optionalInt(call, "limit")
+            let alerts = try await mapped { () async throws(BrokerError) in try await broker.alerts(limit: limit, caller: caller) }
+            return ["alerts": .array(alerts.map(alert))]
+        }
+        interface.streamingMethod("WatchAlerts") { call, replier in
+            let caller = admins.caller(for: call.peer)
+            var seen = try await mapped { () async throws(BrokerError) in try await broker.alerts(limit: 1, caller: caller) }.first?.position ?? 0
+            for await _ in broker.changes() {
+                let fresh = try await mapped { () async throws(BrokerError) in try await broker.alerts(after: seen, caller: caller) }
+                for item in fresh {
+                    try await replier.send(["alert": alert(item)])
+                    seen = item.position
+                }
+            }
+            throw VarlinkError("io.qsm.Broker.Unavailable", parameters: ["reason": "the broker is shutting down"])
+        }
+        interface.streamingMethod("ReadEvents", requiresMore: false) { call, replier in
+            let caller = admins.caller(for: call.peer)
+            let from = try VarlinkMapping.optionalInt(call, "from") ?? 1
+            let limit = try VarlinkMapping.optionalInt(call, "limit") ?? 100
+            guard from >= 1 else { throw VarlinkError("io.qsm.Broker.InvalidInput", parameters: ["field": "from", "reason": "must be at least 1"]) }
+            let events = try await mapped { () async throws(BrokerError) in
+                try await broker.readEvents(from: UInt64(from), limit: limit, caller: caller)
+            }
+            guard let last = events.last else {
+                return ["event": .null]
+            }
+            if replier.canContinue {
+                for item in events.dropLast() { try await replier.send(["event": event(item)]) }
+                return ["event": event(last)]
+            }
+            return ["event": event(events[0])]
+        }
+        interface.method("VerifyChain") { call in
+            let caller = admins.caller(for: call.peer)
+            let report = try await mapped { () async throws(BrokerError) in try await broker.verifyChain(caller: caller) }
+            var reply: JSONObject = ["ok": .bool(report.isValid), "lastPosition": VarlinkMapping.int(report.verifiedEvents)]
+            if let (position, _) = report.firstProblem { reply["firstBadPosition"] = VarlinkMapping.int(position) }
+            return reply
+        }
+        interface.method("Rebuild") { call in
+            let caller = admins.caller(for: call.peer)
+            let projection = call["projection"]?.stringValue
+            if let projection, !BrokerState.projectionNames.contains(projection) {
+                throw VarlinkError("io.qsm.Admin.NoSuchProjection", parameters: ["name": .string(projection)])
+            }
+            let swap = try VarlinkMapping.optionalBool(call, "swap") ?? false
+            let report = try await mapped { () async throws(BrokerError) in try await broker.rebuild(swap: swap, caller: caller) }
+            let names = projection.map { [$0] } ?? BrokerState.projectionNames
+            return [
+                "position": VarlinkMapping.int(report.position),
+                "equal": .bool(names.allSatisfy { report.live[$0] == report.rebuilt[$0] }),
+                "digests": .array(names.map { name in .object([
+                    "name": .string(name), "live": .string(report.live[name] ?? ""), "rebuilt": .string(report.rebuilt[name] ?? ""),
+                ]) }),
+                "seconds": .double(report.seconds),
+            ]
+        }
+        interface.method("Stats") { call in
+            let caller = admins.caller(for: call.peer)
+            let stats = try await mapped { () async throws(BrokerError) in try await broker.stats(caller: caller) }
+            return [
+                "head": VarlinkMapping.int(stats.head), "logBytes": .int(stats.logBytes), "mapBytes": .int(stats.mapBytes),
+                "commits": VarlinkMapping.int(stats.commits), "events": VarlinkMapping.int(stats.eventsAppended),
+                "batches": VarlinkMapping.int(stats.batches), "commands": VarlinkMapping.int(stats.commands),
+                "users": .int(stats.users), "messages": .int(stats.messages),
+            ]
+        }
+        return interface
+    }
+
+    static func alert(_ alert: IDSProjection.Alert) -> JSONValue {
+        .object([
+            "alertId": .string(alert.id), "position": VarlinkMapping.int(alert.position), "at": .int(Int(alert.at)),
+            "rule": .string(alert.rule), "severity": .string(alert.severity), "subject": .string(alert.subject),
+            "message": .string(alert.summary), "evidence": .array(alert.evidence.map { VarlinkMapping.int($0) }),
+        ])
+    }
+
+    static func event(_ event: QSMEvent) -> JSONValue {
+        var data: JSONValue = .object([:])
+        if let message = event.body?.message,
+           let text = try? message.jsonString(),
+           let object = try? JSONSerialization.jsonObject(with: Data(text.utf8))
+        {
+            data = VarlinkMapping.json(object)
+        }
+        return .object([
+            "position": VarlinkMapping.int(event.position), "at": .int(Int(event.recordedAtUs)),
+            "type": .string(event.eventType?.name ?? "type \(event.type)"), "actor": .string(event.actor), "data": data,
+        ])
+    }
+}

@@ -1,0 +1,148 @@
+import Broker
+import EventLog
+import Foundation
+import Varlink
+
+/// io.qsm.Broker on the socket: each method calls the broker as the connection's peer.
+enum BrokerInterface {
+    static func make(broker: Broker, description: String, admins: AdminPolicy) throws -> VarlinkInterface {
+        var interface = try VarlinkInterface(description: description)
+        func handle(_ name: String, _ body: @escaping @Sendable (VarlinkCall, Caller) async throws(BrokerError) -> JSONObject) {
+            interface.method(name) { call in
+                let caller = admins.caller(for: call.peer)
+                let outcome: Result<JSONObject, BrokerError>
+                do throws(BrokerError) { outcome = .success(try await body(call, caller)) } catch { outcome = .failure(error) }
+                switch outcome {
+                case .success(let reply): return reply
+                case .failure(let error): throw VarlinkMapping.error(error, now: broker.configuration.clock())
+                }
+            }
+        }
+        handle("Register") { call, caller throws(BrokerError) in
+            let name = try await broker.register(
+                username: try param { try VarlinkMapping.string(call, "username") },
+                password: try param { try VarlinkMapping.string(call, "password") }, caller: caller)
+            return ["username": .string(name)]
+        }
+        handle("Login") { call, caller throws(BrokerError) in
+            let session = try await broker.login(
+                username: try param { try VarlinkMapping.string(call, "username") },
+                password: try param { try VarlinkMapping.string(call, "password") }, caller: caller)
+            return ["session": ["token": .string(session.token), "username": .string(session.username),
+                                "expiresAt": .int(Int(session.expiresAt))]]
+        }
+        handle("Logout") { call, caller throws(BrokerError) in
+            try await broker.logout(token: try param { try VarlinkMapping.string(call, "token") }, caller: caller)
+            return [:]
+        }
+        handle("ChangePassword") { call, caller throws(BrokerError) in
+            try await broker.changePassword(
+                token: try param { try VarlinkMapping.string(call, "token") },
+                oldPassword: try param { try VarlinkMapping.string(call, "oldPassword") },
+                newPassword: try param { try VarlinkMapping.string(call, "newPassword") }, caller: caller)
+            return [:]
+        }
+        handle("EstablishKey") { call, caller throws(BrokerError) in
+            let options = KeyExchangeOptions(
+                qubits: try param { try VarlinkMapping.optionalInt(call, "qubits") },
+                noise: try param { try VarlinkMapping.optionalDouble(call, "noise") },
+                eavesdropper: try param { try VarlinkMapping.optionalDouble(call, "eavesdropper") })
+            let report = try await broker.establishKey(
+                token: try param { try VarlinkMapping.string(call, "token") },
+                peer: try param { try VarlinkMapping.string(call, "peer") }, options: options, caller: caller)
+            return ["exchange": .object([
+                "keyId": .string(report.keyID), "peer": .string(report.peer), "qubitsSent": VarlinkMapping.int(report.qubitsSent),
+                "sifted": VarlinkMapping.int(report.sifted), "sampleSize": VarlinkMapping.int(report.sampleSize),
+                "qber": .double(report.qber), "qberUpperBound": .double(report.qberUpperBound),
+                "leakedBits": VarlinkMapping.int(report.leakedBits), "finalBits": VarlinkMapping.int(report.finalBits),
+                "efficiency": .double(report.efficiency),
+            ])]
+        }
+        handle("Send") { call, caller throws(BrokerError) in
+            let sent = try await broker.send(
+                token: try param { try VarlinkMapping.string(call, "token") },
+                to: try param { try VarlinkMapping.string(call, "to") },
+                body: Data(try param { try VarlinkMapping.string(call, "body") }.utf8),
+                mode: call["mode"]?.stringValue, caller: caller)
+            return ["messageId": .string(sent.messageID), "position": VarlinkMapping.int(sent.position)]
+        }
+        handle("Inbox") { call, caller throws(BrokerError) in
+            let messages = try await broker.inbox(
+                token: try param { try VarlinkMapping.string(call, "token") },
+                unreadOnly: try param { try VarlinkMapping.optionalBool(call, "unreadOnly") } ?? false,
+                limit: try param { try VarlinkMapping.optionalInt(call, "limit") }, caller: caller)
+            return ["messages": .array(messages.map { entry in .object([
+                "messageId": .string(entry.messageID), "from": .string(entry.from), "sentAt": .int(Int(entry.sentAt)),
+                "mode": .string(entry.mode), "size": VarlinkMapping.int(entry.size), "read": .bool(entry.read),
+            ]) })]
+        }
+        handle("Decrypt") { call, caller throws(BrokerError) in
+            let message = try await broker.decrypt(
+                token: try param { try VarlinkMapping.string(call, "token") },
+                messageID: try param { try VarlinkMapping.string(call, "messageId") }, caller: caller)
+            return ["body": .string(String(decoding: message.body, as: UTF8.self)), "from": .string(message.from),
+                    "sentAt": .int(Int(message.sentAt)), "mode": .string(message.mode)]
+        }
+        handle("History") { call, caller throws(BrokerError) in
+            let entries = try await broker.history(
+                token: try param { try VarlinkMapping.string(call, "token") },
+                limit: try param { try VarlinkMapping.optionalInt(call, "limit") }, caller: caller)
+            return ["entries": .array(entries.map { entry in .object([
+                "position": VarlinkMapping.int(entry.position), "at": .int(Int(entry.at)), "kind": .string(entry.kind),
+                "summary": .string(entry.summary),
+            ]) })]
+        }
+        handle("Dashboard") { call, caller throws(BrokerError) in
+            dashboard(try await broker.dashboard(token: try param { try VarlinkMapping.string(call, "token") }, caller: caller))
+        }
+        interface.streamingMethod("WatchDashboard") { call, replier in
+            let caller = admins.caller(for: call.peer)
+            do {
+                let token = try VarlinkMapping.string(call, "token")
+                var last = try await broker.dashboard(token: token, caller: caller)
+                try await replier.send(dashboard(last))
+                for await _ in broker.changes() {
+                    let next = try await broker.dashboard(token: token, caller: caller)
+                    guard next != last else { continue }
+                    last = next
+                    try await replier.send(dashboard(next))
+                    // Coalesce bursts: at most four updates a second.
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+                return dashboard(last)
+            } catch let error as BrokerError {
+                throw VarlinkMapping.error(error, now: broker.configuration.clock())
+            }
+        }
+        return interface
+    }
+
+    /// Runs a parameter extraction, turning its Varlink error into a broker refusal the handler maps back.
+    static func param<T>(_ body: () throws -> T) throws(BrokerError) -> T {
+        do { return try body() } catch let error as VarlinkError {
+            throw .invalidParameter(name: error.parameters["parameter"]?.stringValue ?? "parameters", reason: "missing or of the wrong type")
+        } catch {
+            throw .invalidParameter(name: "parameters", reason: "\(error)")
+        }
+    }
+
+    static func dashboard(_ view: DashboardView) -> JSONObject {
+        let c = view.counters
+        return [
+            "counters": .object([
+                "registrations": VarlinkMapping.int(c.registrations), "loginsSucceeded": VarlinkMapping.int(c.loginsSucceeded),
+                "loginsFailed": VarlinkMapping.int(c.loginsFailed), "keyExchanges": VarlinkMapping.int(c.keyExchanges),
+                "keyExchangesAborted": VarlinkMapping.int(c.keyExchangesAborted),
+                "encryptions": VarlinkMapping.int(c.totalEncryptions), "decryptions": VarlinkMapping.int(c.totalDecryptions),
+                "alerts": VarlinkMapping.int(c.totalAlerts), "activeSessions": .int(view.activeSessions),
+                "meanQber": .double(c.meanQBER), "keyBitsMade": VarlinkMapping.int(c.keyBitsMade),
+                "keyBitsUsed": VarlinkMapping.int(c.keyBitsUsed),
+            ]),
+            "minutes": .array(view.series.map { point in .object([
+                "minute": .int(Int(point.minute)), "sends": VarlinkMapping.int(point.counts.sends),
+                "decryptions": VarlinkMapping.int(point.counts.decryptions),
+                "loginsFailed": VarlinkMapping.int(point.counts.loginsFailed), "alerts": VarlinkMapping.int(point.counts.alerts),
+            ]) }),
+        ]
+    }
+}

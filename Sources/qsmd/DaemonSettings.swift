@@ -1,0 +1,41 @@
+import Broker
+import Foundation
+import Varlink
+
+/// qsmd's configuration file: JSON, every field optional (docs/qsmd.md).
+struct DaemonSettings: Decodable {
+    var adminGroup: String?
+    var rulesFile: String?
+    var sessionLifetimeSeconds: Int64?
+    var passwordMemoryKiB: UInt32?
+    var passwordIterations: UInt32?
+    var snapshotEvery: UInt64?
+    var maxFrameBytes: Int?
+    var maxConnections: Int?
+    var idleTimeoutSeconds: Int?
+    /// Test installations only: Argon2id below OWASP's floor.
+    var allowCheapPasswordHashingForTests: Bool?
+    var rules: IDSRules?
+
+    init(file: String?) throws {
+        guard let file else { return }
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
+        self = try JSONDecoder().decode(DaemonSettings.self, from: data)
+        if let rulesFile { rules = try IDSRules(file: rulesFile) }
+    }
+
+    func apply(to configuration: inout BrokerConfiguration) {
+        if let sessionLifetimeSeconds { configuration.sessionLifetimeSeconds = sessionLifetimeSeconds }
+        if let passwordMemoryKiB { configuration.passwordMemoryKiB = passwordMemoryKiB }
+        if let passwordIterations { configuration.passwordIterations = passwordIterations }
+        if let snapshotEvery { configuration.snapshotEvery = snapshotEvery }
+        if let allowCheapPasswordHashingForTests { configuration.allowCheapPasswordHashingForTests = allowCheapPasswordHashingForTests }
+        if let rules { configuration.rules = rules }
+    }
+
+    func apply(to server: inout VarlinkServerConfiguration) {
+        if let maxFrameBytes { server.maxFrameSize = maxFrameBytes }
+        if let maxConnections { server.maxConnections = maxConnections }
+        if let idleTimeoutSeconds { server.idleTimeout = .seconds(idleTimeoutSeconds) }
+    }
+}
