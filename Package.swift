@@ -82,6 +82,8 @@ let package = Package(
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "EventLog", "QSMEvents", "QSMTesting", "QSMCrypto", crypto, protobuf]),
+        // qsmd and qsm as built binaries, over a real socket, as a user would type.
+        .testTarget(name: "SocketTests", dependencies: ["qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents"]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink", nioCore, nioPosix]),
         .testTarget(name: "QKDTests", dependencies: ["QKD", "QSMTesting"]),
         .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting"]),

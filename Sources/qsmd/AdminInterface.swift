@@ -102,9 +102,14 @@ enum AdminInterface {
         {
             data = VarlinkMapping.json(object)
         }
-        return .object([
+        var object: JSONObject = [
             "position": VarlinkMapping.int(event.position), "at": .int(Int(event.recordedAtUs)),
             "type": .string(event.eventType?.name ?? "type \(event.type)"), "actor": .string(event.actor), "data": data,
-        ])
+        ]
+        if event.hasPeer {
+            object["peer"] = ["uid": VarlinkMapping.int(event.peer.uid), "gid": VarlinkMapping.int(event.peer.gid),
+                              "pid": VarlinkMapping.int(event.peer.pid)]
+        }
+        return .object(object)
     }
 }

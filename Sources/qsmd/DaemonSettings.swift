@@ -13,6 +13,8 @@ struct DaemonSettings: Decodable {
     var maxFrameBytes: Int?
     var maxConnections: Int?
     var idleTimeoutSeconds: Int?
+    /// The socket file's mode, in octal (default "0660").
+    var socketMode: String?
     /// Test installations only: Argon2id below OWASP's floor.
     var allowCheapPasswordHashingForTests: Bool?
     var rules: IDSRules?
@@ -22,6 +24,9 @@ struct DaemonSettings: Decodable {
         let data = try Data(contentsOf: URL(fileURLWithPath: file))
         self = try JSONDecoder().decode(DaemonSettings.self, from: data)
         if let rulesFile { rules = try IDSRules(file: rulesFile) }
+        if let socketMode, UInt32(socketMode, radix: 8) == nil {
+            throw SettingsError(description: "socketMode must be an octal mode such as \"0660\", not \(socketMode)")
+        }
     }
 
     func apply(to configuration: inout BrokerConfiguration) {
@@ -37,5 +42,11 @@ struct DaemonSettings: Decodable {
         if let maxFrameBytes { server.maxFrameSize = maxFrameBytes }
         if let maxConnections { server.maxConnections = maxConnections }
         if let idleTimeoutSeconds { server.idleTimeout = .seconds(idleTimeoutSeconds) }
+        if let mode = socketMode.flatMap({ UInt32($0, radix: 8) }) { server.socketMode = mode }
     }
+}
+
+/// A configuration file that cannot be used.
+struct SettingsError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -147,9 +147,12 @@ type Alert (
   evidence: []int
 )
 
-# One event of the log: position, recorded time (microseconds), type name, actor, and the body as
-# protobuf JSON (secrets stay wrapped or encrypted as stored).
-type Event (position: int, at: int, type: string, actor: string, data: object)
+# The socket peer whose call caused an event (SO_PEERCRED).
+type Peer (uid: int, gid: int, pid: int)
+
+# One event of the log: position, recorded time (microseconds), type name, actor, the body as protobuf
+# JSON (secrets stay wrapped or encrypted as stored), and the peer that caused it, if any.
+type Event (position: int, at: int, type: string, actor: string, data: object, peer: ?Peer)
 
 # The digests of one projection, live and rebuilt.
 type ProjectionDigest (name: string, live: string, rebuilt: string)
