@@ -1,0 +1,74 @@
+internal import Logging
+internal import NIOCore
+
+/// Serves one accepted connection: reads frames in order, runs each call to completion before the next
+/// (so pipelined calls are answered in order), and closes on protocol errors.
+struct Connection {
+    let channel: NIOAsyncChannel<InboundFrame, ByteBuffer>
+    let peer: PeerCredentials
+    let activity: ConnectionActivity
+    let dispatcher: Dispatcher
+    let maxNestingDepth: Int
+    let maxFrameSize: Int
+    let logger: Logger
+
+    func run() async {
+        let underlying = channel.channel
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                // Handlers get cancelled when the connection closes under them (peer gone, timeouts, shutdown).
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await serve(inbound: inbound, outbound: outbound) }
+                    group.addTask { try? await underlying.closeFuture.get() }
+                    await group.next()
+                    group.cancelAll()
+                    underlying.close(promise: nil)
+                }
+            }
+        } catch {
+            logger.debug("Connection ended", metadata: ["error": "\(String(describing: error))"])
+        }
+    }
+
+    private func serve(
+        inbound: NIOAsyncChannelInboundStream<InboundFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) async {
+        let allocator = channel.channel.allocator
+        let send: @Sendable ([UInt8]) async throws -> Void = { bytes in
+            try await outbound.write(allocator.buffer(bytes: bytes))
+        }
+        do {
+            for try await frame in inbound {
+                guard activity.beginCall() else { break }
+                defer { activity.endCall() }
+                let message: CallMessage
+                switch decode(frame) {
+                case .success(let decoded): message = decoded
+                case .failure(let error):
+                    logger.debug("Closing on bad input", metadata: ["varlink.error": "\(error)", "peer": "\(peer)"])
+                    try await send(ReplyEncoder.error(error))
+                    return
+                }
+                try await dispatcher.dispatch(message, peer: peer, send: send)
+            }
+        } catch {
+            logger.debug("Connection failed", metadata: ["error": "\(String(describing: error))"])
+        }
+    }
+
+    private func decode(_ frame: InboundFrame) -> Result<CallMessage, VarlinkError> {
+        guard case .message(let buffer) = frame else { return .failure(.frameTooLarge(limit: maxFrameSize)) }
+        let parsed: Result<JSONValue, JSONParseError> = buffer.withUnsafeReadableBytes { raw in
+            do throws(JSONParseError) { return .success(try JSONParser.parse(raw, maxDepth: maxNestingDepth)) } catch {
+                return .failure(error)
+            }
+        }
+        switch parsed {
+        case .success(let value):
+            do throws(VarlinkError) { return .success(try CallMessage(value)) } catch { return .failure(error) }
+        case .failure(.invalidUTF8(let offset)): return .failure(.invalidMessage("invalid UTF-8 at byte \(offset)"))
+        case .failure(.syntax(let offset)): return .failure(.invalidMessage("invalid JSON at byte \(offset)"))
+        case .failure(.tooDeep(let limit)): return .failure(.invalidMessage("JSON nested deeper than \(limit)"))
+        }
+    }
+}

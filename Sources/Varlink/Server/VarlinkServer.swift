@@ -1,0 +1,184 @@
+public import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import Synchronization
+
+/// A Varlink server on a Unix domain socket.
+///
+/// ```swift
+/// let server = VarlinkServer(configuration: configuration, interfaces: [broker, admin], logger: logger)
+/// try await server.run()          // serves until the task is cancelled, then stops gracefully
+/// // or: try await server.start(); ...; await server.stop()
+/// ```
+/// `org.varlink.service` is always provided; `org.varlink.certification` when the configuration enables it.
+public final class VarlinkServer: Sendable {
+    private struct State {
+        var started = false
+        var stopping = false
+        var serverChannel: (any Channel)?
+        var serveTask: Task<Void, Never>?
+        var socketInode: UInt64?
+        var nextConnectionID = 0
+        var connections: [Int: (channel: any Channel, activity: ConnectionActivity)] = [:]
+    }
+
+    /// The configuration the server was created with.
+    public let configuration: VarlinkServerConfiguration
+    private let dispatcher: Dispatcher
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    /// Creates a server; nothing is bound until ``start()`` or ``run()``.
+    /// - Parameters:
+    ///   - configuration: socket path, service information and limits.
+    ///   - interfaces: the interfaces to serve (names must be unique and not `org.varlink.service`).
+    ///   - logger: where connection events and handler failures are logged (nowhere by default).
+    public init(
+        configuration: VarlinkServerConfiguration, interfaces: [VarlinkInterface],
+        logger: Logger = Logger(label: "varlink", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        var all = interfaces
+        if configuration.enableCertification { all.append(VarlinkCertification.interface()) }
+        var descriptions: [String: String] = [:]
+        for interface in all { descriptions[interface.name] = interface.definition.description }
+        descriptions["org.varlink.service"] = ServiceInterface.description
+        all.append(ServiceInterface.make(info: configuration.info, descriptions: descriptions))
+        precondition(Set(all.map(\.name)).count == all.count, "two interfaces with the same name")
+        self.configuration = configuration
+        self.dispatcher = Dispatcher(
+            interfaces: Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) }), logger: logger)
+        self.logger = logger
+    }
+
+    /// The number of connections being served.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Binds the socket (replacing a stale socket file, refusing a live one), sets its mode and starts
+    /// accepting connections. Returns once the socket accepts connections.
+    /// - Throws: ``VarlinkServerError`` or a socket error.
+    public func start() async throws {
+        try state.withLock { state throws(VarlinkServerError) in
+            guard !state.started else { throw .alreadyStarted }
+            state.started = true
+        }
+        let path = configuration.socketPath
+        try SocketFile.prepare(path)
+        let server = try await bind(path)
+        do {
+            try SocketFile.chmod(path, mode: configuration.socketMode)
+        } catch {
+            try? await server.channel.close()
+            throw error
+        }
+        let inode = SocketFile.inode(path)
+        let task = Task { await self.serve(server) }
+        state.withLock { state in
+            state.serverChannel = server.channel
+            state.serveTask = task
+            state.socketInode = inode
+        }
+        logger.info("Listening", metadata: ["varlink.socket": "\(path)"])
+    }
+
+    /// Stops gracefully: closes the listening socket, lets running calls finish (up to the grace period),
+    /// closes every connection and removes the socket file. Returns when all connections are closed.
+    public func stop() async {
+        let (serverChannel, task, connections, inode) = state.withLock { state in
+            state.stopping = true
+            return (state.serverChannel, state.serveTask, state.connections.values, state.socketInode)
+        }
+        try? await serverChannel?.close()
+        for (channel, activity) in connections where activity.drain() { channel.close(promise: nil) }
+        if let serverChannel, !connections.isEmpty {
+            let grace = TimeAmount.nanoseconds(Self.nanoseconds(configuration.shutdownGracePeriod))
+            serverChannel.eventLoop.scheduleTask(in: grace) { [self] in
+                for entry in state.withLock({ $0.connections.values }) { entry.channel.close(promise: nil) }
+            }
+        }
+        await task?.value
+        SocketFile.remove(configuration.socketPath, inode: inode)
+        logger.info("Stopped", metadata: ["varlink.socket": "\(configuration.socketPath)"])
+    }
+
+    /// Starts, serves until the calling task is cancelled, then stops gracefully.
+    public func run() async throws {
+        try await start()
+        let task = state.withLock { $0.serveTask }
+        await withTaskCancellationHandler {
+            await task?.value
+        } onCancel: {
+            Task { await self.stop() }
+        }
+        await stop()
+    }
+
+    private typealias Accepted = (channel: NIOAsyncChannel<InboundFrame, ByteBuffer>, peer: PeerCredentials,
+        activity: ConnectionActivity)
+
+    private func bind(_ path: String) async throws -> NIOAsyncChannel<Accepted, Never> {
+        let configuration = self.configuration
+        let watermark = max(configuration.outboundHighWatermark, 2)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: watermark / 2, high: watermark))
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
+                PeerCredentialsReader.read(channel).flatMapThrowing { peer in
+                    let activity = ConnectionActivity()
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(
+                        ConnectionGuard(
+                            idleTimeout: .nanoseconds(Self.nanoseconds(configuration.idleTimeout)),
+                            stallTimeout: .nanoseconds(Self.nanoseconds(configuration.stallTimeout)),
+                            activity: activity))
+                    try operations.addHandler(
+                        ByteToMessageHandler(NULFrameDecoder(maxFrameSize: configuration.maxFrameSize)))
+                    let wrapped = try NIOAsyncChannel<InboundFrame, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
+                    return (wrapped, peer, activity)
+                }
+            }
+    }
+
+    private func serve(_ server: NIOAsyncChannel<Accepted, Never>) async {
+        await withDiscardingTaskGroup { group in
+            do {
+                try await server.executeThenClose { inbound in
+                    for try await accepted in inbound {
+                        guard let id = admit(accepted) else {
+                            logger.warning("Connection refused: limit reached", metadata: ["peer": "\(accepted.peer)"])
+                            accepted.channel.channel.close(promise: nil)
+                            continue
+                        }
+                        group.addTask { [self] in
+                            await Connection(
+                                channel: accepted.channel, peer: accepted.peer, activity: accepted.activity,
+                                dispatcher: dispatcher, maxNestingDepth: configuration.maxNestingDepth,
+                                maxFrameSize: configuration.maxFrameSize, logger: logger
+                            ).run()
+                            _ = state.withLock { $0.connections.removeValue(forKey: id) }
+                        }
+                    }
+                }
+            } catch {
+                logger.error("Accept loop failed", metadata: ["error": "\(String(describing: error))"])
+            }
+        }
+    }
+
+    /// Registers a new connection unless the limit is reached or the server is stopping.
+    private func admit(_ accepted: Accepted) -> Int? {
+        state.withLock { state in
+            guard !state.stopping, state.connections.count < configuration.maxConnections else { return nil }
+            state.nextConnectionID += 1
+            state.connections[state.nextConnectionID] = (accepted.channel.channel, accepted.activity)
+            return state.nextConnectionID
+        }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,1 +1,0 @@
-// Varlink: placeholder until its module lands.

@@ -1,1 +1,0 @@
-// VarlinkTests: placeholder until the module's tests land.
