@@ -1,0 +1,87 @@
+import Foundation
+import Glibc
+import Testing
+import Varlink
+
+@Suite("Socket file")
+struct SocketFileTests {
+    private func configuration(_ path: String) -> VarlinkServerConfiguration {
+        VarlinkServerConfiguration(socketPath: path, info: VarlinkServiceInfo(vendor: "v", product: "p", version: "1", url: "u"))
+    }
+
+    @Test func modeIsSetAfterBind() async throws {
+        try await withTestServer { path, _ in
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o660)
+        }
+        try await withTestServer(configure: { $0.socketMode = 0o600 }) { path, _ in
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        }
+    }
+
+    @Test func staleSocketIsReplacedAndRemovedAtStop() async throws {
+        let path = try temporarySocketPath()
+        // A socket file nobody listens on, as a crashed daemon leaves it.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        close(fd)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let server = VarlinkServer(configuration: configuration(path), interfaces: [])
+        try await server.start()
+        let reply = try await offload { try TestClient(path: path).call(#"{"method":"org.varlink.service.GetInfo"}"#) }
+        #expect(reply.error == nil)
+        await server.stop()
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func liveSocketIsAClearError() async throws {
+        try await withTestServer { path, _ in
+            let second = VarlinkServer(configuration: configuration(path), interfaces: [])
+            await #expect(throws: VarlinkServerError.addressInUse(path)) { try await second.start() }
+            // The first server is untouched.
+            let reply = try await offload { try TestClient(path: path).call(#"{"method":"org.varlink.service.GetInfo"}"#) }
+            #expect(reply.error == nil)
+        }
+    }
+
+    @Test func otherFilesAndLongPathsAreRefused() async throws {
+        let path = try temporarySocketPath()
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("keep".utf8)))
+        await #expect(throws: VarlinkServerError.notASocket(path)) {
+            try await VarlinkServer(configuration: configuration(path), interfaces: []).start()
+        }
+        #expect(FileManager.default.contents(atPath: path) == Data("keep".utf8))
+        let long = "/tmp/" + String(repeating: "x", count: 100)
+        await #expect(throws: VarlinkServerError.pathTooLong(long)) {
+            try await VarlinkServer(configuration: configuration(long), interfaces: []).start()
+        }
+    }
+
+    @Test func stopWithRunningStreamFinishes() async throws {
+        let path = try temporarySocketPath()
+        var config = configuration(path)
+        config.shutdownGracePeriod = .milliseconds(200)
+        let server = VarlinkServer(configuration: config, interfaces: try testInterfaces())
+        try await server.start()
+        let client = try await offload { () -> TestClient in
+            let client = try TestClient(path: path)
+            try client.send(#"{"method":"org.example.test.Flood","more":true,"parameters":{"size":10}}"#)
+            _ = try client.receive()
+            return client
+        }
+        let started = ContinuousClock.now
+        await server.stop()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(server.connectionCount == 0)
+        _ = client
+    }
+}
