@@ -19,4 +19,4 @@ ensure_packages() {
 # Packages every build needs (system-library targets CLMDB and CSodium).
 QSM_BUILD_PACKAGES=(liblmdb-dev libsodium-dev pkg-config)
 # Packages the test suite's independent cross-checks need.
-QSM_TEST_PACKAGES=(python3-lmdb python3-protobuf protobuf-compiler)
+QSM_TEST_PACKAGES=(python3-lmdb python3-protobuf protobuf-compiler python3-venv)
