@@ -148,7 +148,8 @@ public final class VarlinkServer: Sendable {
                     for try await accepted in inbound {
                         guard let id = admit(accepted) else {
                             logger.warning("Connection refused: limit reached", metadata: ["peer": "\(accepted.peer)"])
-                            accepted.channel.channel.close(promise: nil)
+                            // executeThenClose finishes the writer (NIO traps on a writer dropped unfinished).
+                            group.addTask { try? await accepted.channel.executeThenClose { _, _ in } }
                             continue
                         }
                         group.addTask { [self] in

@@ -15,12 +15,18 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        // Output goes to a file: reading a Pipe can hit EINTR inside Foundation, which traps.
+        let outputPath = "/tmp/vl-out-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
+            let output = FileHandle(forWritingAtPath: outputPath)
+        else { throw TestClientError(description: "cannot create \(outputPath)") }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? output.close()
+        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
         return ProcessResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 }
