@@ -1,0 +1,198 @@
+import Foundation
+import Synchronization
+
+/// The `socket` suite: Send (aes, 64-byte bodies, pools made first) over qsmd's socket from 1 and from
+/// 50 connections, each waiting for its reply before the next call, with p50 and p99 latency; then
+/// qsmd's anonymous resident memory (RssAnon) after `--memory-users` users and `--memory-events` events.
+/// tools/bench runs Redis Streams on the same payloads afterwards and prints the summary line.
+enum SocketBench {
+    static func run(_ options: [String]) throws {
+        var qsmd = ""
+        var messages = 20_000
+        var memoryUsers = 10_000
+        var memoryEvents = 1_000_000
+        var rest = options[...]
+        while let option = rest.popFirst() {
+            guard let value = rest.popFirst() else { throw BenchError("\(option) needs a value") }
+            switch option {
+            case "--qsmd": qsmd = value
+            case "--messages": messages = Int(value) ?? messages
+            case "--memory-users": memoryUsers = Int(value) ?? memoryUsers
+            case "--memory-events": memoryEvents = Int(value) ?? memoryEvents
+            default: throw BenchError("usage: qsm-bench socket --qsmd PATH [--messages N] [--memory-users N] [--memory-events N]")
+            }
+        }
+        guard FileManager.default.isExecutableFile(atPath: qsmd) else { throw BenchError("--qsmd must name the qsmd binary") }
+        let directory = NSTemporaryDirectory() + "qsm-bench-socket-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/qsm.sock"
+        // Sends are a flood by design here; passwords are cheap: the suite measures sending.
+        let rules = directory + "/rules.json"
+        try Data(#"{"sendFlood": {"count": 0, "windowSeconds": 60}}"#.utf8).write(to: URL(fileURLWithPath: rules))
+        let config = directory + "/qsmd.json"
+        try Data(#"{"allowCheapPasswordHashingForTests": true, "passwordMemoryKiB": 8, "passwordIterations": 1, "rulesFile": "\#(rules)"}"#.utf8)
+            .write(to: URL(fileURLWithPath: config))
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: qsmd)
+        daemon.arguments = ["--data", directory + "/data", "--socket", socket, "--config", config, "--log-level", "warning"]
+        try daemon.run()
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while (try? BenchClient(socket)) == nil {
+            guard Date() < deadline else { throw BenchError("qsmd did not start") }
+            usleep(20_000)
+        }
+
+        let setup = try BenchClient(socket)
+        var tokens: [String] = []
+        for index in 0..<100 {
+            let user = String(format: "user%03d", index)
+            _ = try setup.call("io.qsm.Broker.Register", ["username": user, "password": "password-\(user)"])
+            let session = try setup.call("io.qsm.Broker.Login", ["username": user, "password": "password-\(user)"])
+            tokens.append(((session["session"] as? [String: Any])?["token"] as? String) ?? "")
+        }
+        for index in stride(from: 0, to: 100, by: 2) {
+            _ = try setup.call("io.qsm.Broker.EstablishKey", ["token": tokens[index], "peer": String(format: "user%03d", index + 1)])
+        }
+        let body = String(repeating: "a", count: 64)
+        let single = try measure(socket: socket, tokens: tokens, connections: 1, total: max(messages / 10, 100), body: body)
+        let fifty = try measure(socket: socket, tokens: tokens, connections: 50, total: messages, body: body)
+        for (name, result) in [("c=1", single), ("c=50", fifty)] {
+            print(String(format: "socket-send %@: %.0f ops/s, p50 %.3f ms, p99 %.3f ms (%d messages)",
+                         name, result.rate, result.p50 * 1000, result.p99 * 1000, result.count))
+        }
+
+        if memoryEvents > 0 {
+            let (users, events) = try fill(socket: socket, setup: setup, users: memoryUsers, events: memoryEvents, body: body)
+            print("qsmd-memory: RssAnon \(rssAnon(pid: daemon.processIdentifier) / 1024) MiB with \(users) users and \(events) events")
+        }
+        print(String(format: "socket-summary: c1 %.0f c50 %.0f", single.rate, fifty.rate))
+    }
+
+    struct Measurement {
+        var rate: Double
+        var p50: Double
+        var p99: Double
+        var count: Int
+    }
+
+    /// `connections` clients, each sending its share in turn to its partner, waiting for each reply.
+    static func measure(socket: String, tokens: [String], connections: Int, total: Int, body: String) throws -> Measurement {
+        let perConnection = max(total / connections, 1)
+        let latencies = Mutex<[Double]>([])
+        let failures = Mutex<[String]>([])
+        let group = DispatchGroup()
+        let start = Date()
+        for connection in 0..<connections {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                do {
+                    let client = try BenchClient(socket)
+                    let sender = (connection % 50) * 2
+                    var mine: [Double] = []
+                    mine.reserveCapacity(perConnection)
+                    for _ in 0..<perConnection {
+                        let begin = DispatchTime.now().uptimeNanoseconds
+                        _ = try client.call("io.qsm.Broker.Send", [
+                            "token": tokens[sender], "to": String(format: "user%03d", sender + 1), "body": body, "mode": "aes",
+                        ])
+                        mine.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
+                    }
+                    latencies.withLock { $0 += mine }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }.start()
+        }
+        group.wait()
+        let elapsed = Date().timeIntervalSince(start)
+        if let failure = failures.withLock({ $0.first }) { throw BenchError("a sender failed: \(failure)") }
+        let sorted = latencies.withLock { $0 }.sorted()
+        return Measurement(
+            rate: Double(sorted.count) / elapsed, p50: sorted[sorted.count / 2],
+            p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)], count: sorted.count)
+    }
+
+    /// Registers users up to `users` and sends until the log holds `events`, from 50 connections.
+    static func fill(socket: String, setup: BenchClient, users: Int, events: Int, body: String) throws -> (Int, Int) {
+        var registered = 100
+        while registered < users {
+            let user = String(format: "filler%05d", registered)
+            _ = try setup.call("io.qsm.Broker.Register", ["username": user, "password": "password-\(user)"])
+            registered += 1
+            if registered % 2_000 == 0 { FileHandle.standardError.write(Data("socket: \(registered) users\n".utf8)) }
+        }
+        var tokens: [String] = []
+        for index in 0..<100 {
+            let user = String(format: "user%03d", index)
+            let session = try setup.call("io.qsm.Broker.Login", ["username": user, "password": "password-\(user)"])
+            tokens.append(((session["session"] as? [String: Any])?["token"] as? String) ?? "")
+        }
+        var head = ((try setup.call("io.qsm.Admin.Stats"))["head"] as? NSNumber)?.intValue ?? 0
+        while head < events {
+            let batch = min(events - head, 100_000)
+            _ = try measure(socket: socket, tokens: tokens, connections: 50, total: batch, body: body)
+            head = ((try setup.call("io.qsm.Admin.Stats"))["head"] as? NSNumber)?.intValue ?? 0
+            FileHandle.standardError.write(Data("socket: \(head) events\n".utf8))
+        }
+        return (registered, head)
+    }
+
+    /// RssAnon of `pid` in KiB (LMDB's file mapping is not anonymous and is not counted).
+    static func rssAnon(pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") } ?? ""
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
+    }
+}
+
+/// A blocking Varlink client for the benchmark: one call at a time on one connection.
+final class BenchClient {
+    private let descriptor: Int32
+    private var buffer = [UInt8]()
+
+    init(_ path: String) throws {
+        descriptor = Foundation.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            close(descriptor)
+            throw BenchError("cannot connect to \(path)")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func call(_ method: String, _ parameters: [String: Any] = [:]) throws -> [String: Any] {
+        var frame = try JSONSerialization.data(withJSONObject: ["method": method, "parameters": parameters])
+        frame.append(0)
+        guard frame.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == frame.count else {
+            throw BenchError("write failed")
+        }
+        while true {
+            if let end = buffer.firstIndex(of: 0) {
+                let reply = try JSONSerialization.jsonObject(with: Data(buffer[..<end])) as? [String: Any] ?? [:]
+                buffer.removeSubrange(...end)
+                if let error = reply["error"] as? String { throw BenchError("\(method): \(error) \(reply["parameters"] ?? "")") }
+                return reply["parameters"] as? [String: Any] ?? [:]
+            }
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw BenchError("qsmd closed the connection") }
+            buffer += chunk[..<count]
+        }
+    }
+}
