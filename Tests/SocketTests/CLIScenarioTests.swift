@@ -56,6 +56,7 @@ struct CLIScenarioTests {
         let home = daemon.directory.appending("nobody-home")
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
         let (status, _, err) = try await daemon.qsm(["admin", "stats"], home: home, asNobody: true)
+        #expect(!err.contains("qsm: Permission denied"), "nobody could not even run qsm: \(err)")
         #expect(status != 0 && err.contains("permission denied"), "\(err)")
         // The user methods answer nobody as usual.
         let (registered, out, registerError) = try await daemon.qsm(

@@ -59,7 +59,17 @@ final class Daemon: Sendable {
 
     /// Runs qsm with `arguments`, `input` on standard input, as `user`'s session; returns (status, stdout, stderr).
     func qsm(_ arguments: [String], input: String? = nil, home: String, asNobody: Bool = false) async throws -> (Int32, String, String) {
-        let quoted = ([Products.qsm] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        // nobody may not be able to enter the build directory (a checkout in a private directory): it runs
+        // a copy of qsm from the test's own world-readable directory.
+        var executable = Products.qsm
+        if asNobody {
+            executable = directory.appending("qsm-for-nobody")
+            if !FileManager.default.fileExists(atPath: executable) {
+                try FileManager.default.copyItem(atPath: Products.qsm, toPath: executable)
+                chmod(executable, 0o755)
+            }
+        }
+        let quoted = ([executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         var command = input.map { "printf '%s\\n' '\($0)' | " + quoted } ?? quoted
         if asNobody { command = "setpriv --reuid=nobody --regid=nogroup --clear-groups /bin/sh -c \"\(command.replacingOccurrences(of: "\"", with: "\\\""))\"" }
         let environment = [

@@ -29,15 +29,17 @@ struct LimitTests {
     }
 
     @Test func idleConnectionsAreClosedButLongCallsAreNot() async throws {
-        try await withTestServer(configure: { $0.idleTimeout = .milliseconds(300) }) { path, _ in
+        // One second of idleness, replies 1.3 s apart: generous enough that a loaded CI machine does not
+        // let the idle limit expire between connecting and the call arriving.
+        try await withTestServer(configure: { $0.idleTimeout = .seconds(1) }) { path, _ in
             try await offload {
                 let idle = try TestClient(path: path)
                 let start = Date()
                 #expect(try idle.waitForClose())
-                #expect(Date().timeIntervalSince(start) >= 0.25)
+                #expect(Date().timeIntervalSince(start) >= 0.9)
                 // A call that runs longer than the idle limit is not cut off.
                 let busy = try TestClient(path: path)
-                try busy.send(#"{"method":"org.example.test.Stream","more":true,"parameters":{"count":2,"delayMs":400}}"#)
+                try busy.send(#"{"method":"org.example.test.Stream","more":true,"parameters":{"count":2,"delayMs":1300}}"#)
                 #expect(try busy.receive()?.parameters["index"] as? Int == 0)
                 #expect(try busy.receive()?.parameters["index"] as? Int == 1)
             }
