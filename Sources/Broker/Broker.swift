@@ -28,6 +28,7 @@ public final class Broker: Sendable {
         store = try EventStore(directory: configuration.logDirectory)
         do {
             let state = try StateLoader.load(store: store, rules: configuration.rules)
+            MemoryTrim.trim()  // decoding the snapshot's JSON was large and temporary
             pipeline = CommandPipeline(store: store, state: state, configuration: configuration)
         } catch {
             store.close()

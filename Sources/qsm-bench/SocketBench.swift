@@ -5,6 +5,8 @@ import Synchronization
 /// 50 connections, each waiting for its reply before the next call, with p50 and p99 latency; then
 /// qsmd's anonymous resident memory (RssAnon) after `--memory-users` users and `--memory-events` events.
 /// tools/bench runs Redis Streams on the same payloads afterwards and prints the summary line.
+/// QSM_BENCH_SNAPSHOT_EVERY sets qsmd's snapshot interval (default 100,000 events), to see what
+/// snapshots cost in memory.
 enum SocketBench {
     static func run(_ options: [String]) throws {
         var qsmd = ""
@@ -31,7 +33,8 @@ enum SocketBench {
         let rules = directory + "/rules.json"
         try Data(#"{"sendFlood": {"count": 0, "windowSeconds": 60}}"#.utf8).write(to: URL(fileURLWithPath: rules))
         let config = directory + "/qsmd.json"
-        try Data(#"{"allowCheapPasswordHashingForTests": true, "passwordMemoryKiB": 8, "passwordIterations": 1, "rulesFile": "\#(rules)"}"#.utf8)
+        let snapshotEvery = ProcessInfo.processInfo.environment["QSM_BENCH_SNAPSHOT_EVERY"] ?? "100000"
+        try Data(#"{"allowCheapPasswordHashingForTests": true, "passwordMemoryKiB": 8, "passwordIterations": 1, "rulesFile": "\#(rules)", "snapshotEvery": \#(snapshotEvery)}"#.utf8)
             .write(to: URL(fileURLWithPath: config))
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: qsmd)

@@ -101,6 +101,8 @@ extension Broker {
                 return .failure(.unavailable("rebuild failed: \(error)"))
             }
         }.get()
+        // The fresh state and both digests' encodings were large and temporary.
+        MemoryTrim.trim()
         guard report.swapped else { return report }
         let swapped = pipeline.state.withLock { state -> Bool in
             guard state.position == report.position else { return false }

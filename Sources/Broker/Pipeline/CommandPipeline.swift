@@ -248,6 +248,9 @@ final class CommandPipeline: Sendable {
         guard position > 0 else { return }
         try store.saveSnapshot(Snapshot(position: position, state: data), named: StateLoader.snapshotName)
         lastSnapshot.withLock { $0 = position }
+        // Encoding the state builds a tree several times its size; hand the freed pages back to the
+        // system, or the daemon's resident memory stays at that peak for good.
+        MemoryTrim.trim()
     }
 }
 
