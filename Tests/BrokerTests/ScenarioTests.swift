@@ -23,6 +23,13 @@ struct ScenarioTests {
         let opened = try await broker.decrypt(token: bob, messageID: sent.messageID, caller: Peers.bob)
         #expect(opened.body == body && opened.from == "alice" && opened.mode == "otp")
         #expect(try await broker.inbox(token: bob, unreadOnly: true, caller: Peers.bob).isEmpty)
+        // Each side's history, newest first, in its own words.
+        let bobHistory = try await broker.history(token: bob, limit: 3, caller: Peers.bob).map(\.summary)
+        #expect(bobHistory.first?.hasPrefix("read message \(sent.messageID) from alice") == true, "\(bobHistory)")
+        #expect(bobHistory.contains { $0.hasPrefix("received \(body.count) bytes (otp) from alice") }, "\(bobHistory)")
+        let aliceHistory = try await broker.history(token: alice, limit: 2, caller: Peers.alice)
+        #expect(aliceHistory.first?.summary == "bob read your message \(sent.messageID)")
+        #expect(aliceHistory.first?.kind == "message_decrypted")
 
         for _ in 0..<5 {
             await #expect(throws: BrokerError.badCredentials) {

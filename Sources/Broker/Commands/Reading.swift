@@ -131,11 +131,22 @@ extension Broker {
     public func history(token: String, limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [HistoryEntry] {
         let limit = try Validation.limit(limit, default: 100)
         let presented = PresentedToken(token)
-        return try await pipeline.submit(caller) { state, decision in
+        let (user, positions) = try await pipeline.submit(caller) { state, decision in
             state.authenticate(presented, method: "History", decision: &decision).map {
-                state.history.history(of: $0, limit: limit)
+                ($0, state.history.recent(of: $0, limit: limit))
             }
         }.get()
+        // The lines are written from the events themselves, which are durable by now.
+        do {
+            return try positions.compactMap { position in
+                guard let stored = try store.event(at: position) else { return nil }
+                return HistoryProjection.entry(for: try QSMEvent(stored), user: user)
+            }
+        } catch let error as EventLogError {
+            throw .storage(error)
+        } catch {
+            throw .unavailable("\(error)")
+        }
     }
 
     /// The dashboard, for any logged-in user: system-wide counts, nobody's data.

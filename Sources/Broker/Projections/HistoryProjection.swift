@@ -4,7 +4,9 @@ import EventLog
 import SwiftProtobuf
 import Synchronization
 
-/// What each user did and what was done to them: one entry per event, under every user it concerns.
+/// What each user did and what was done to them: the positions of the events that concern each user.
+/// The lines are written when asked for, from the events in the log: keeping a formatted line per user
+/// per event in memory cost more than every other projection together.
 public struct HistoryProjection: Projection {
     public static let name = "history"
 
@@ -17,22 +19,37 @@ public struct HistoryProjection: Projection {
         public var summary: String
     }
 
-    public private(set) var entries: [String: [Entry]] = [:]
+    /// Positions of the events that concern each user, in log order.
+    public private(set) var positions: [String: [UInt64]] = [:]
 
     public init() {}
 
-    /// `user`'s history, newest first, at most `limit` entries.
-    public func history(of user: String, limit: Int) -> [Entry] {
-        Array((entries[user] ?? []).suffix(limit).reversed())
+    /// The positions of `user`'s history, newest first, at most `limit`.
+    public func recent(of user: String, limit: Int) -> [UInt64] {
+        Array((positions[user] ?? []).suffix(limit).reversed())
     }
 
     public mutating func evolve(_ event: QSMEvent) {
-        guard let body = event.body else { return }
-        let peer = event.hasPeer ? " (uid \(event.peer.uid), pid \(event.peer.pid))" : ""
-        func add(_ user: String, _ summary: String) {
+        for user in Self.lines(for: event, formatted: false).map(\.user) {
+            positions[user, default: []].append(event.position)
+        }
+    }
+
+    /// `event` as a line of `user`'s history, if it concerns them.
+    public static func entry(for event: QSMEvent, user: String) -> Entry? {
+        guard let line = lines(for: event, formatted: true).first(where: { $0.user == user }), let body = event.body
+        else { return nil }
+        return Entry(position: event.position, at: event.recordedAtUs, kind: body.type.name, summary: line.summary)
+    }
+
+    /// The users `event` concerns and, when `formatted`, the line each of them sees.
+    static func lines(for event: QSMEvent, formatted: Bool) -> [(user: String, summary: String)] {
+        guard let body = event.body else { return [] }
+        var result: [(user: String, summary: String)] = []
+        let peer = formatted && event.hasPeer ? " (uid \(event.peer.uid), pid \(event.peer.pid))" : ""
+        func add(_ user: String, _ summary: @autoclosure () -> String) {
             guard !user.isEmpty else { return }
-            entries[user, default: []].append(Entry(
-                position: event.position, at: event.recordedAtUs, kind: body.type.name, summary: summary))
+            result.append((user, formatted ? summary() : ""))
         }
         switch body {
         case .userRegistered(let e): add(e.username, "registered\(peer)")
@@ -42,11 +59,11 @@ public struct HistoryProjection: Projection {
         case .loggedOut(let e): add(e.username, "logged out\(peer)")
         case .sessionExpired(let e): add(e.username, "session expired")
         case .keyExchangeCompleted(let e):
-            let summary = "key exchange: \(e.figures.finalBits) key bits, QBER \(Self.percent(e.figures.qber))"
+            let summary = formatted ? "key exchange: \(e.figures.finalBits) key bits, QBER \(Self.percent(e.figures.qber))" : ""
             add(e.initiator, summary + " with \(e.peer)\(peer)")
             add(e.peer, summary + " started by \(e.initiator)")
         case .keyExchangeAborted(let e):
-            let summary = "key exchange aborted (\(e.reason)): QBER bound \(Self.percent(e.figures.qberUpperBound))"
+            let summary = formatted ? "key exchange aborted (\(e.reason)): QBER bound \(Self.percent(e.figures.qberUpperBound))" : ""
             add(e.initiator, summary + " with \(e.peer)\(peer)")
             add(e.peer, summary + " started by \(e.initiator)")
         case .messageSent(let e):
@@ -56,7 +73,7 @@ public struct HistoryProjection: Projection {
             add(e.reader, "read message \(e.messageID.hex) from \(e.sender)\(peer)")
             add(e.sender, "\(e.reader) read your message \(e.messageID.hex)")
         case .accessDenied(let e):
-            let target = e.resourceID.isEmpty ? e.method : "\(e.method) \(e.resource) \(e.resourceID)"
+            let target = !formatted ? "" : e.resourceID.isEmpty ? e.method : "\(e.method) \(e.resource) \(e.resourceID)"
             add(e.username, "refused: \(target) (\(e.reason))\(peer)")
             if e.owner != e.username { add(e.owner, "\(e.username.isEmpty ? "someone" : e.username) was refused \(target)\(peer)") }
         case .alertRaised(let e):
@@ -68,6 +85,7 @@ public struct HistoryProjection: Projection {
         case .checkpointSigned:
             break
         }
+        return result
     }
 
     static func percent(_ value: Double) -> String {
