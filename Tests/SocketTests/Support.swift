@@ -29,7 +29,7 @@ final class Daemon: Sendable {
     let process: ChildProcess
 
     /// Starts qsmd and waits until its socket answers.
-    init(directory: TemporaryDirectory? = nil, settings: [String: Any] = [:]) async throws {
+    init(directory: TemporaryDirectory? = nil, settings: [String: Any] = [:], arguments: [String] = []) async throws {
         let directory = try directory ?? TemporaryDirectory(prefix: "qsm-socket")
         chmod(directory.path, 0o755)
         self.directory = directory
@@ -37,7 +37,7 @@ final class Daemon: Sendable {
         socket = directory.appending("qsm.sock")
         config = directory.appending("qsmd.json")
         try JSONSerialization.data(withJSONObject: settings).write(to: URL(fileURLWithPath: config))
-        process = try ChildProcess(Products.qsmd, ["--data", data, "--socket", socket, "--config", config])
+        process = try ChildProcess(Products.qsmd, ["--data", data, "--socket", socket, "--config", config] + arguments)
         let deadline = ContinuousClock.now + .seconds(60)
         while !Self.answers(socket) {
             guard ContinuousClock.now < deadline else { throw DaemonError("qsmd did not start: \(process.standardError)") }
