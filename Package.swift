@@ -72,10 +72,10 @@ let package = Package(
                 "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging, serviceLifecycle,
                 unixSignals,
             ]),
-        .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", argumentParser]),
+        .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", argumentParser]),
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(
-            name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker"]),
+            name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink"]),
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
 

@@ -1,4 +1,5 @@
 import Foundation
+import QSMCrypto
 import EventLog
 import SwiftProtobuf
 import Synchronization
@@ -24,8 +25,8 @@ public struct BrokerConfiguration: Sendable {
     public var topUpQubits = 200_000
     /// An aes block is replaced after this many messages or this age (QSMCrypto's default policy; the
     /// reasoning is in docs/crypto.md).
-    public var aesBlockMessages: UInt64 = 1_000
-    public var aesBlockAgeSeconds: Int64 = 3600
+    public var aesBlockMessages: UInt64 = AESRotationPolicy.default.maxMessages
+    public var aesBlockAgeSeconds: Int64 = AESRotationPolicy.default.maxAgeMicroseconds / 1_000_000
     /// Save projection snapshots every this many events (and at shutdown).
     public var snapshotEvery: UInt64 = 100_000
     /// Intrusion detection thresholds.

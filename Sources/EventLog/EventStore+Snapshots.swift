@@ -31,22 +31,14 @@ extension EventStore {
         withUnsafeBytes(of: snapshot.position.bigEndian) { value.append(contentsOf: $0) }
         value.append(snapshot.state)
         let dbi = databases.snapshots
-        while true {
-            do {
-                try environment.write { txn in
-                    try Array(name.utf8).withUnsafeBytes { key in
-                        try value.withUnsafeBytes { try txn.put(dbi, key: key, value: $0) }
-                    }
+        do {
+            try environment.writeGrowingMap { txn in
+                try Array(name.utf8).withUnsafeBytes { key in
+                    try value.withUnsafeBytes { try txn.put(dbi, key: key, value: $0) }
                 }
-                return
-            } catch let error as LMDBError where error.isMapFull {
-                let current = environment.mapSize
-                do { try environment.setMapSize(current + min(current, 4 << 30)) } catch {
-                    throw Self.mapped(error, path: path)
-                }
-            } catch {
-                throw Self.mapped(error, path: path)
             }
+        } catch {
+            throw Self.mapped(error, path: path)
         }
     }
 

@@ -176,38 +176,30 @@ final class GroupCommitWriter: @unchecked Sendable {
         throws(EventLogError)
     {
         let dbs = databases
-        while true {
-            do {
-                try environment.write { txn in
-                    for entry in records {
-                        let key = Keys.position(entry.position)
-                        try key.withUnsafeBytes { keyBytes in
-                            try entry.record.withUnsafeBytes {
-                                try txn.put(dbs.events, key: keyBytes, value: $0, flags: MDB_APPEND)
+        do {
+            try environment.writeGrowingMap { txn in
+                for entry in records {
+                    let key = Keys.position(entry.position)
+                    try key.withUnsafeBytes { keyBytes in
+                        try entry.record.withUnsafeBytes {
+                            try txn.put(dbs.events, key: keyBytes, value: $0, flags: MDB_APPEND)
+                        }
+                        try entry.hash.withUnsafeBytes {
+                            try txn.put(dbs.chain, key: keyBytes, value: $0, flags: MDB_APPEND)
+                        }
+                        if !entry.event.actor.isEmpty {
+                            try Array(entry.event.actor.utf8).withUnsafeBytes {
+                                try txn.put(dbs.byActor, key: $0, value: keyBytes)
                             }
-                            try entry.hash.withUnsafeBytes {
-                                try txn.put(dbs.chain, key: keyBytes, value: $0, flags: MDB_APPEND)
-                            }
-                            if !entry.event.actor.isEmpty {
-                                try Array(entry.event.actor.utf8).withUnsafeBytes {
-                                    try txn.put(dbs.byActor, key: $0, value: keyBytes)
-                                }
-                            }
-                            try Keys.type(entry.event.type).withUnsafeBytes {
-                                try txn.put(dbs.byType, key: $0, value: keyBytes)
-                            }
+                        }
+                        try Keys.type(entry.event.type).withUnsafeBytes {
+                            try txn.put(dbs.byType, key: $0, value: keyBytes)
                         }
                     }
                 }
-                return
-            } catch let error as LMDBError where error.isMapFull {
-                let current = environment.mapSize
-                // Double, but by at most 4 GiB a step: the map is address space, the file grows as written.
-                let grown = current + min(current, 4 << 30)
-                do { try environment.setMapSize(grown) } catch { throw EventStore.mapped(error, path: path) }
-            } catch {
-                throw EventStore.mapped(error, path: path)
             }
+        } catch {
+            throw EventStore.mapped(error, path: path)
         }
     }
 }

@@ -104,6 +104,19 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_txn_commit(txn), "mdb_txn_commit")
         return result
     }
+
+    /// `write`, growing the map and running `body` again whenever the map is full. The map doubles, but
+    /// by at most 4 GiB a step: it is address space, and the file grows only as pages are written.
+    func writeGrowingMap<R>(_ body: (Transaction) throws -> R) throws -> R {
+        while true {
+            do {
+                return try write(body)
+            } catch let error as LMDBError where error.isMapFull {
+                let current = mapSize
+                try setMapSize(current + min(current, 4 << 30))
+            }
+        }
+    }
 }
 
 /// A live LMDB transaction, valid only inside the closure that received it.

@@ -1,4 +1,5 @@
 import Foundation
+import Varlink
 import Synchronization
 
 /// The `socket` suite: Send (aes, 64-byte bodies, pools made first) over qsmd's socket from 1 and from
@@ -45,12 +46,12 @@ enum SocketBench {
             daemon.waitUntilExit()
         }
         let deadline = Date().addingTimeInterval(30)
-        while (try? BenchClient(socket)) == nil {
+        while (try? VarlinkClient(socketPath: socket)) == nil {
             guard Date() < deadline else { throw BenchError("qsmd did not start") }
             usleep(20_000)
         }
 
-        let setup = try BenchClient(socket)
+        let setup = try VarlinkClient(socketPath: socket)
         var tokens: [String] = []
         for index in 0..<100 {
             let user = String(format: "user%03d", index)
@@ -95,7 +96,7 @@ enum SocketBench {
             Thread {
                 defer { group.leave() }
                 do {
-                    let client = try BenchClient(socket)
+                    let client = try VarlinkClient(socketPath: socket)
                     let sender = (connection % 50) * 2
                     var mine: [Double] = []
                     mine.reserveCapacity(perConnection)
@@ -122,7 +123,7 @@ enum SocketBench {
     }
 
     /// Registers users up to `users` and sends until the log holds `events`, from 50 connections.
-    static func fill(socket: String, setup: BenchClient, users: Int, events: Int, body: String) throws -> (Int, Int) {
+    static func fill(socket: String, setup: VarlinkClient, users: Int, events: Int, body: String) throws -> (Int, Int) {
         var registered = 100
         while registered < users {
             let user = String(format: "filler%05d", registered)
@@ -151,51 +152,5 @@ enum SocketBench {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }
         let line = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") } ?? ""
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
-    }
-}
-
-/// A blocking Varlink client for the benchmark: one call at a time on one connection.
-final class BenchClient {
-    private let descriptor: Int32
-    private var buffer = [UInt8]()
-
-    init(_ path: String) throws {
-        descriptor = Foundation.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
-            close(descriptor)
-            throw BenchError("cannot connect to \(path)")
-        }
-    }
-
-    deinit { close(descriptor) }
-
-    func call(_ method: String, _ parameters: [String: Any] = [:]) throws -> [String: Any] {
-        var frame = try JSONSerialization.data(withJSONObject: ["method": method, "parameters": parameters])
-        frame.append(0)
-        guard frame.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == frame.count else {
-            throw BenchError("write failed")
-        }
-        while true {
-            if let end = buffer.firstIndex(of: 0) {
-                let reply = try JSONSerialization.jsonObject(with: Data(buffer[..<end])) as? [String: Any] ?? [:]
-                buffer.removeSubrange(...end)
-                if let error = reply["error"] as? String { throw BenchError("\(method): \(error) \(reply["parameters"] ?? "")") }
-                return reply["parameters"] as? [String: Any] ?? [:]
-            }
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else { throw BenchError("qsmd closed the connection") }
-            buffer += chunk[..<count]
-        }
     }
 }

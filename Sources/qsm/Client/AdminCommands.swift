@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Varlink
 
 extension QSM {
     struct Admin: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Varlink
 
 /// Options of every command that talks to qsmd.
 struct ClientOptions: ParsableArguments {
@@ -14,7 +15,13 @@ struct ClientOptions: ParsableArguments {
         socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"] ?? "var/qsm/qsm.sock"
     }
 
-    func connect() throws -> VarlinkConnection { try VarlinkConnection(path: socketPath) }
+    func connect() throws -> VarlinkClient {
+        do {
+            return try VarlinkClient(socketPath: socketPath)
+        } catch {
+            throw ConnectionError(description: "\(error) (is qsmd running? tools/run starts it)")
+        }
+    }
 }
 
 /// Where `qsm login` keeps the session: $QSM_HOME/session.json (default ~/.qsm), mode 0600.
@@ -112,5 +119,14 @@ func runClient(_ body: () throws -> Void) throws {
     } catch let error as ConnectionError {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
         throw ExitCode(69)  // EX_UNAVAILABLE
+    } catch let error as VarlinkClientError {
+        switch error {
+        case .reply(let name, _):
+            FileHandle.standardError.write(Data("qsm: \(VarlinkCallError.explain(name, error.parameters))\n".utf8))
+            throw ExitCode(1)
+        case .connection(let reason):
+            FileHandle.standardError.write(Data("qsm: qsmd: \(reason)\n".utf8))
+            throw ExitCode(69)
+        }
     }
 }
