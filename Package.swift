@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "QSMCrypto", targets: ["QSMCrypto"]),
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "Varlink", targets: ["Varlink"]),
+        .library(name: "QSMDaemon", targets: ["QSMDaemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -66,11 +67,15 @@ let package = Package(
         // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
         .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
 
+        // qsmd's Varlink interfaces, settings and service, as a library so fuzzers and tests can drive them.
+        .target(
+            name: "QSMDaemon",
+            dependencies: ["EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging, serviceLifecycle]),
         .executableTarget(
             name: "qsmd",
             dependencies: [
-                "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging, serviceLifecycle,
-                unixSignals,
+                "QSMDaemon", "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging,
+                serviceLifecycle, unixSignals,
             ]),
         .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", argumentParser]),
         // Benchmarks behind tools/bench; built in release mode there.

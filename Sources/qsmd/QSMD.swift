@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import Logging
 import ServiceLifecycle
+import QSMDaemon
 import UnixSignals
 import Varlink
 
@@ -90,30 +91,5 @@ struct QSMD: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-    }
-}
-
-/// Serves the socket until graceful shutdown, then stops accepting, lets running calls finish, and closes
-/// the broker (which commits what is queued and saves a snapshot).
-struct BrokerService: Service {
-    let broker: Broker
-    let server: VarlinkServer
-    let logger: Logger
-
-    func run() async throws {
-        do {
-            try await server.start()
-        } catch {
-            logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
-            await broker.close()
-            throw ExitCode(69)  // EX_UNAVAILABLE
-        }
-        let head = (try? broker.log.head().position) ?? 0
-        logger.info("qsmd ready", metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head)"])
-        try? await gracefulShutdown()
-        logger.info("Shutting down: finishing running calls")
-        await server.stop()
-        await broker.close()
-        logger.info("Stopped", metadata: ["log.position": "\((try? broker.log.head().position) ?? 0)"])
     }
 }

@@ -1,16 +1,17 @@
-import Broker
+public import Broker
 import EventLog
 import Foundation
-import Varlink
+public import Varlink
 
 /// Who may call io.qsm.Admin: root, the daemon's own uid, or members of a configured group (by the
 /// peer's primary gid, or by membership in the group's member list).
-struct AdminPolicy: Sendable {
+public struct AdminPolicy: Sendable {
     let daemonUID: UInt32
     let adminGID: UInt32?
     let adminMembers: Set<String>
 
-    init(adminGroup: String?) throws {
+    /// The policy for `adminGroup` (nil: root and qsmd's uid only); throws when the group does not exist.
+    public init(adminGroup: String?) throws {
         daemonUID = getuid()
         guard let adminGroup else {
             adminGID = nil
@@ -28,7 +29,7 @@ struct AdminPolicy: Sendable {
         adminMembers = members
     }
 
-    func isAdmin(_ peer: Varlink.PeerCredentials) -> Bool {
+    public func isAdmin(_ peer: Varlink.PeerCredentials) -> Bool {
         if peer.uid == 0 || peer.uid == daemonUID { return true }
         guard let adminGID else { return false }
         if peer.gid == adminGID { return true }
@@ -37,13 +38,13 @@ struct AdminPolicy: Sendable {
     }
 
     /// The broker's view of a socket peer.
-    func caller(for peer: Varlink.PeerCredentials) -> Caller {
+    public func caller(for peer: Varlink.PeerCredentials) -> Caller {
         Caller(peer: EventLog.PeerCredentials(uid: peer.uid, gid: peer.gid, pid: peer.pid), isAdmin: isAdmin(peer))
     }
 }
 
 /// The configured admin group does not exist.
-struct AdminGroupError: Error, CustomStringConvertible {
-    let name: String
-    var description: String { "no group named \(name) (--admin-group)" }
+public struct AdminGroupError: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "no group named \(name) (--admin-group)" }
 }

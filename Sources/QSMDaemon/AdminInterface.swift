@@ -1,14 +1,15 @@
-import Broker
+public import Broker
 import EventLog
 import Foundation
 import QSMEvents
 import SwiftProtobuf
-import Varlink
+public import Varlink
 
 /// io.qsm.Admin on the socket. The broker checks the caller and records refusals; a refused call gets
 /// org.varlink.service.PermissionDenied.
-enum AdminInterface {
-    static func make(broker: Broker, description: String, admins: AdminPolicy) throws -> VarlinkInterface {
+public enum AdminInterface {
+    /// The interface for `broker`, from its IDL text `description`, with `admins` deciding who is an admin.
+    public static func make(broker: Broker, description: String, admins: AdminPolicy) throws -> VarlinkInterface {
         var interface = try VarlinkInterface(description: description)
         @Sendable func mapped<T>(_ body: () async throws(BrokerError) -> T) async throws -> T {
             do { return try await body() } catch { throw VarlinkMapping.error(error, now: broker.configuration.clock()) }

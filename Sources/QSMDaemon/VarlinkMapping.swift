@@ -1,14 +1,14 @@
-import Broker
+public import Broker
 import EventLog
 import Foundation
-import Varlink
+public import Varlink
 
 /// Converts between the broker's Swift values and Varlink JSON, and maps refusals to declared errors.
-enum VarlinkMapping {
+public enum VarlinkMapping {
     static let broker = "io.qsm.Broker"
 
     /// The Varlink error for a broker refusal; `now` (microseconds) turns deadlines into seconds to wait.
-    static func error(_ error: BrokerError, now: Int64) -> VarlinkError {
+    public static func error(_ error: BrokerError, now: Int64) -> VarlinkError {
         func seconds(until: Int64) -> JSONValue { .int(Int(max(1, (until - now + 999_999) / 1_000_000))) }
         switch error {
         case .invalidParameter(let name, let reason):

@@ -1,10 +1,10 @@
-import Broker
+public import Broker
 import Foundation
-import Varlink
+public import Varlink
 
 /// qsmd's configuration file: JSON, every field optional (docs/qsmd.md).
-struct DaemonSettings: Decodable {
-    var adminGroup: String?
+public struct DaemonSettings: Decodable {
+    public var adminGroup: String?
     var rulesFile: String?
     var sessionLifetimeSeconds: Int64?
     var passwordMemoryKiB: UInt32?
@@ -19,7 +19,8 @@ struct DaemonSettings: Decodable {
     var allowCheapPasswordHashingForTests: Bool?
     var rules: IDSRules?
 
-    init(file: String?) throws {
+    /// Reads `file` (nil: every default).
+    public init(file: String?) throws {
         guard let file else { return }
         let data = try Data(contentsOf: URL(fileURLWithPath: file))
         self = try JSONDecoder().decode(DaemonSettings.self, from: data)
@@ -29,7 +30,8 @@ struct DaemonSettings: Decodable {
         }
     }
 
-    func apply(to configuration: inout BrokerConfiguration) {
+    /// Sets the broker configuration's fields that the file names.
+    public func apply(to configuration: inout BrokerConfiguration) {
         if let sessionLifetimeSeconds { configuration.sessionLifetimeSeconds = sessionLifetimeSeconds }
         if let passwordMemoryKiB { configuration.passwordMemoryKiB = passwordMemoryKiB }
         if let passwordIterations { configuration.passwordIterations = passwordIterations }
@@ -38,7 +40,8 @@ struct DaemonSettings: Decodable {
         if let rules { configuration.rules = rules }
     }
 
-    func apply(to server: inout VarlinkServerConfiguration) {
+    /// Sets the socket configuration's fields that the file names.
+    public func apply(to server: inout VarlinkServerConfiguration) {
         if let maxFrameBytes { server.maxFrameSize = maxFrameBytes }
         if let maxConnections { server.maxConnections = maxConnections }
         if let idleTimeoutSeconds { server.idleTimeout = .seconds(idleTimeoutSeconds) }
@@ -47,6 +50,6 @@ struct DaemonSettings: Decodable {
 }
 
 /// A configuration file that cannot be used.
-struct SettingsError: Error, CustomStringConvertible {
-    let description: String
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -1,11 +1,12 @@
-import Broker
+public import Broker
 import EventLog
 import Foundation
-import Varlink
+public import Varlink
 
 /// io.qsm.Broker on the socket: each method calls the broker as the connection's peer.
-enum BrokerInterface {
-    static func make(broker: Broker, description: String, admins: AdminPolicy) throws -> VarlinkInterface {
+public enum BrokerInterface {
+    /// The interface for `broker`, from its IDL text `description`, with `admins` deciding who is an admin.
+    public static func make(broker: Broker, description: String, admins: AdminPolicy) throws -> VarlinkInterface {
         var interface = try VarlinkInterface(description: description)
         func handle(_ name: String, _ body: @escaping @Sendable (VarlinkCall, Caller) async throws(BrokerError) -> JSONObject) {
             interface.method(name) { call in
