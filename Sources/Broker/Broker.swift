@@ -29,7 +29,8 @@ public final class Broker: Sendable {
         do {
             let state = try StateLoader.load(store: store, rules: configuration.rules)
             MemoryTrim.trim()  // decoding the snapshot's JSON was large and temporary
-            pipeline = CommandPipeline(store: store, state: state, configuration: configuration)
+            let checkpointer = try Checkpointer(store: store, configuration: configuration)
+            pipeline = CommandPipeline(store: store, state: state, configuration: configuration, checkpointer: checkpointer)
         } catch {
             store.close()
             throw error

@@ -29,6 +29,13 @@ public struct BrokerConfiguration: Sendable {
     public var aesBlockAgeSeconds: Int64 = AESRotationPolicy.default.maxAgeMicroseconds / 1_000_000
     /// Save projection snapshots every this many events (and at shutdown).
     public var snapshotEvery: UInt64 = 100_000
+    /// Append a signed checkpoint after this many events (0: only by time)...
+    public var checkpointEvery: UInt64 = 10_000
+    /// ...or this many seconds after the last one when events arrived since (0: only by count). Both
+    /// bound how much an attacker who takes the data directory can rewrite unnoticed by a witness.
+    public var checkpointIntervalSeconds: Int64 = 60
+    /// A file outside the data directory that receives a copy of every checkpoint (nil: none).
+    public var witnessPath: String?
     /// Intrusion detection thresholds.
     public var rules = IDSRules()
     /// Argon2id cost for new password hashes: memory KiB, iterations, parallelism.
@@ -47,4 +54,12 @@ public struct BrokerConfiguration: Sendable {
 
     var logDirectory: String { (dataDirectory as NSString).appendingPathComponent("log") }
     var masterKeyPath: String { (dataDirectory as NSString).appendingPathComponent("master.key") }
+    /// The checkpoint-signing key's seed (mode 0600) and its public key (PEM).
+    var signingKeyPath: String { (dataDirectory as NSString).appendingPathComponent("signing.key") }
+    public var signingPublicKeyPath: String { Self.signingPublicKeyPath(dataDirectory: dataDirectory) }
+
+    /// Where a data directory keeps the checkpoint-signing public key.
+    public static func signingPublicKeyPath(dataDirectory: String) -> String {
+        (dataDirectory as NSString).appendingPathComponent("signing.pub")
+    }
 }

@@ -10,6 +10,10 @@ public struct DaemonSettings: Decodable {
     var passwordMemoryKiB: UInt32?
     var passwordIterations: UInt32?
     var snapshotEvery: UInt64?
+    var checkpointEvery: UInt64?
+    var checkpointIntervalSeconds: Int64?
+    /// A file outside the data directory receiving every signed checkpoint (--witness overrides it).
+    public var witnessFile: String?
     var maxFrameBytes: Int?
     var maxConnections: Int?
     var idleTimeoutSeconds: Int?
@@ -25,6 +29,9 @@ public struct DaemonSettings: Decodable {
         let data = try Data(contentsOf: URL(fileURLWithPath: file))
         self = try JSONDecoder().decode(DaemonSettings.self, from: data)
         if let rulesFile { rules = try IDSRules(file: rulesFile) }
+        if let checkpointIntervalSeconds, checkpointIntervalSeconds < 0 {
+            throw SettingsError(description: "checkpointIntervalSeconds must be 0 (off) or more")
+        }
         if let socketMode, UInt32(socketMode, radix: 8) == nil {
             throw SettingsError(description: "socketMode must be an octal mode such as \"0660\", not \(socketMode)")
         }
@@ -36,6 +43,8 @@ public struct DaemonSettings: Decodable {
         if let passwordMemoryKiB { configuration.passwordMemoryKiB = passwordMemoryKiB }
         if let passwordIterations { configuration.passwordIterations = passwordIterations }
         if let snapshotEvery { configuration.snapshotEvery = snapshotEvery }
+        if let checkpointEvery { configuration.checkpointEvery = checkpointEvery }
+        if let checkpointIntervalSeconds { configuration.checkpointIntervalSeconds = checkpointIntervalSeconds }
         if let allowCheapPasswordHashingForTests { configuration.allowCheapPasswordHashingForTests = allowCheapPasswordHashingForTests }
         if let rules { configuration.rules = rules }
     }

@@ -33,6 +33,12 @@ struct QSMD: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Members of this group may call io.qsm.Admin.", valueName: "GROUP"))
     var adminGroup: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also append every signed checkpoint to FILE, which must be outside the data directory.", valueName: "FILE"))
+    var witness: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -64,6 +70,7 @@ struct QSMD: AsyncParsableCommand {
         }
         var configuration = BrokerConfiguration(dataDirectory: dataDirectory)
         settings.apply(to: &configuration)
+        if let witness = witness ?? settings.witnessFile { configuration.witnessPath = witness }
         let admins: AdminPolicy
         do { admins = try AdminPolicy(adminGroup: adminGroup ?? settings.adminGroup) } catch {
             logger.critical("Cannot use the admin group", metadata: ["error": "\(error)"])
@@ -72,6 +79,9 @@ struct QSMD: AsyncParsableCommand {
         let broker: Broker
         do {
             broker = try Broker(configuration: configuration)
+        } catch BrokerError.invalidParameter(let name, let reason) {
+            logger.critical("Cannot use the configuration", metadata: ["\(name)": "\(reason)"])
+            throw ExitCode(78)  // EX_CONFIG: a witness inside the data directory, another log's witness
         } catch {
             logger.critical("Cannot open the data directory", metadata: ["data": "\(dataDirectory)", "error": "\(error)"])
             throw ExitCode(74)  // EX_IOERR

@@ -15,6 +15,8 @@ final class CommandPipeline: Sendable {
         var commands: [any PipelineCommand] = []
         var waiter: CheckedContinuation<Void, Never>?
         var stopping = false
+        /// Set by the checkpoint timer: run the loop once even with nothing queued.
+        var tick = false
     }
 
     let store: EventStore
@@ -28,13 +30,36 @@ final class CommandPipeline: Sendable {
     let counters = Mutex(PipelineCounters())
     /// Heads after each commit, for watchers.
     let changes = ChangeFeed()
+    private let checkpointer: Checkpointer
 
-    init(store: EventStore, state: BrokerState, configuration: BrokerConfiguration) {
+    init(store: EventStore, state: BrokerState, configuration: BrokerConfiguration, checkpointer: Checkpointer) {
         self.store = store
         self.state = Mutex(state)
         self.configuration = configuration
+        self.checkpointer = checkpointer
         lastSnapshot = Mutex(state.position)
         Task.detached { [self] in await run() }
+        if configuration.checkpointIntervalSeconds > 0 {
+            Task.detached { [self] in await tickForCheckpoints() }
+        }
+    }
+
+    /// Wakes an idle loop now and then, so a quiet log still gets its checkpoint by time.
+    private func tickForCheckpoints() async {
+        let period = Duration.seconds(min(configuration.checkpointIntervalSeconds, 5))
+        while true {
+            try? await Task.sleep(for: period)
+            let stopping = queue.withLock { queue -> Bool in
+                if queue.stopping { return true }
+                queue.tick = true
+                if let waiter = queue.waiter {
+                    queue.waiter = nil
+                    waiter.resume()
+                }
+                return false
+            }
+            if stopping { return }
+        }
     }
 
     /// Decides `decider` in turn and returns its outcome once its events are durable.
@@ -87,9 +112,15 @@ final class CommandPipeline: Sendable {
                 if !queue.commands.isEmpty {
                     let batch = queue.commands
                     queue.commands.removeAll(keepingCapacity: true)
+                    queue.tick = false
                     return .batch(batch)
                 }
-                return queue.stopping ? .stop : .wait
+                if queue.stopping { return .stop }
+                if queue.tick {
+                    queue.tick = false
+                    return .batch([])
+                }
+                return .wait
             }
             switch next {
             case .batch(let batch): return batch
@@ -97,7 +128,7 @@ final class CommandPipeline: Sendable {
             case .wait:
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = queue.withLock { queue -> Bool in
-                        if !queue.commands.isEmpty || queue.stopping { return true }
+                        if !queue.commands.isEmpty || queue.stopping || queue.tick { return true }
                         queue.waiter = continuation
                         return false
                     }
@@ -123,6 +154,8 @@ final class CommandPipeline: Sendable {
             lastBatchSize = batch.count
             await process(batch)
         }
+        // A last checkpoint, so what a witness saw covers everything this process wrote.
+        await process([], forceCheckpoint: true)
         try? saveSnapshot()
         changes.finish()
         finished.withLock { $0 = true }
@@ -132,11 +165,23 @@ final class CommandPipeline: Sendable {
         }
     }
 
-    private func process(_ batch: [any PipelineCommand]) async {
-        let (events, expectedHead, now, foldError) = state.withLock { state in
-            let now = max(configuration.clock(), state.lastRecordedAt)
+    private func process(_ batch: [any PipelineCommand], forceCheckpoint: Bool = false) async {
+        let (durableHead, now) = state.withLock { ($0.position, max(configuration.clock(), $0.lastRecordedAt)) }
+        var checkpoint: QSMEvent.OneOf_Body?
+        if checkpointer.isDue(head: durableHead, now: now, force: forceCheckpoint) {
+            do { checkpoint = try checkpointer.checkpoint(of: durableHead, in: store) } catch {
+                // Commands go on; the next batch tries again.
+                checkpointer.logFailure(error)
+            }
+        }
+        let (events, expectedHead, foldError) = state.withLock { state in
             var events: [NewEvent] = []
             do {
+                if let checkpoint {
+                    events.append(try Self.fold(
+                        checkpoint, actor: "", decision: Decision(now: now, caller: Caller(peer: nil)), peer: nil,
+                        into: &state))
+                }
                 for command in batch {
                     var decision = Decision(now: now, caller: command.caller)
                     command.decide(state, &decision)
@@ -152,18 +197,20 @@ final class CommandPipeline: Sendable {
                     }
                 }
             } catch {
-                return ([NewEvent](), UInt64(0), now, Optional(error))
+                return ([NewEvent](), UInt64(0), Optional(error))
             }
-            return (events, state.position, now, nil)
+            return (events, state.position, nil)
         }
         if let foldError {
             reload()
             for command in batch { command.finish(failure: .unavailable("an event could not be encoded: \(foldError)")) }
             return
         }
-        counters.withLock {
-            $0.batches += 1
-            $0.commands += UInt64(batch.count)
+        if !batch.isEmpty {
+            counters.withLock {
+                $0.batches += 1
+                $0.commands += UInt64(batch.count)
+            }
         }
         guard !events.isEmpty else {
             for command in batch { command.finish(failure: nil) }
@@ -181,6 +228,9 @@ final class CommandPipeline: Sendable {
             let failure = error as? EventLogError ?? .storage(path: store.path, detail: "\(error)")
             for command in batch { command.finish(failure: .storage(failure)) }
             return
+        }
+        if case .checkpointSigned(let signed) = checkpoint {
+            checkpointer.committed(signed, eventPosition: durableHead + 1, at: now)
         }
         for command in batch { command.finish(failure: nil) }
         changes.publish(expectedHead)
