@@ -23,6 +23,10 @@ let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 
 let package = Package(
     name: "qsm",
@@ -45,6 +49,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries: module.modulemap + shim.h, installed by tools/run and tools/test.
@@ -61,35 +67,55 @@ let package = Package(
         // Passwords, tokens, key custody and message sealing on libsodium and swift-crypto.
         .target(name: "QSMCrypto", dependencies: ["CSodium", crypto, cryptoExtras]),
         // The broker: deciders, projections, intrusion detection; runs in-process, the socket comes later.
-        .target(name: "Broker", dependencies: ["EventLog", "QSMEvents", "QKD", "QSMCrypto", "CSodium", crypto, protobuf, logging]),
+        .target(name: "Broker", dependencies: ["EventLog", "QSMEvents", "QKD", "QSMCrypto", "CSodium", crypto, protobuf, logging, metrics]),
         // Varlink over Unix sockets on SwiftNIO: framing, dispatch, introspection. Knows nothing of qsm.
         .target(name: "Varlink", dependencies: [nioCore, nioPosix, logging]),
         // Temporary directories, seeded randomness and helpers shared by tests and benchmarks.
         .target(name: "QSMTesting", dependencies: ["EventLog", "QSMEvents", protobuf]),
+        // Offline forensics on a read-only log: canonical JSON export, indexed queries, timelines.
+        .target(name: "Forensics", dependencies: ["EventLog", "QSMEvents", protobuf]),
 
         // qsmd's Varlink interfaces, settings and service, as a library so fuzzers and tests can drive them.
         .target(
             name: "QSMDaemon",
-            dependencies: ["EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging, serviceLifecycle]),
+            dependencies: [
+                "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging, serviceLifecycle, metrics,
+                prometheus, nioCore, nioPosix, nioHTTP1,
+            ]),
         .executableTarget(
             name: "qsmd",
             dependencies: [
                 "QSMDaemon", "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging,
                 serviceLifecycle, unixSignals,
             ]),
-        .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", argumentParser]),
+        .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", "Forensics", "Broker", argumentParser]),
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(
-            name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink"]),
+            name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink", "Forensics"]),
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
+        // Fuzzing (tools/fuzz): the entry functions in a library, so FuzzTests replays corpora through them; each
+        // executable is a libFuzzer target when built with -DQSM_LIBFUZZER, a replayer of input files otherwise.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Varlink", "QSMDaemon", "Broker", "EventLog", "QSMEvents", "QSMTesting", nioCore, nioEmbedded, protobuf]),
+        .executableTarget(name: "fuzz-varlink-frame", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/VarlinkFrame"),
+        .executableTarget(name: "fuzz-varlink-broker", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/VarlinkBroker"),
+        .executableTarget(name: "fuzz-event-record", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/EventRecord"),
+        .executableTarget(name: "fuzz-ids-rules", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/IDSRules"),
 
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "EventLog", "QSMEvents", "QSMTesting", "QSMCrypto", crypto, protobuf]),
         // qsmd and qsm as built binaries, over a real socket, as a user would type.
         .testTarget(name: "SocketTests", dependencies: ["qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents"]),
+        // Export, queries, timelines and the qsm binary's bad-input exits, against naive full scans.
+        .testTarget(
+            name: "ForensicsTests",
+            dependencies: ["Forensics", "Broker", "EventLog", "QSMEvents", "QSMTesting", protobuf, "qsm", "qsm-logload"]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink", nioCore, nioPosix]),
+        // Replays tools/fuzz/corpus and tools/fuzz/regressions through the fuzz entry functions.
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "QKDTests", dependencies: ["QKD", "QSMTesting"]),
         .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting"]),
     ]

@@ -61,8 +61,13 @@ extension EventStore {
     /// Recomputes the hash chain from position 1 over one consistent snapshot and compares it with the
     /// stored hashes, positions and times; stops at the first bad position.
     ///
-    /// - Parameter progress: called every 65,536 events and at the end with (checked, total).
-    public func verify(progress: ((UInt64, UInt64) -> Void)? = nil) throws(EventLogError) -> VerificationReport {
+    /// - Parameters:
+    ///   - progress: called every 65,536 events and at the end with (checked, total).
+    ///   - visit: called with each event found good, with its header, so callers can check what the
+    ///     events say (signed checkpoints) in the same pass.
+    public func verify(
+        progress: ((UInt64, UInt64) -> Void)? = nil, visit: ((RecordHeader, Data) -> Void)? = nil
+    ) throws(EventLogError) -> VerificationReport {
         let dbs = databases
         do {
             return try environment.read { txn in
@@ -71,7 +76,7 @@ extension EventStore {
                 let total = UInt64(stat.ms_entries)
                 return try txn.withCursor(dbs.events) { events in
                     try txn.withCursor(dbs.chain) { chain in
-                        try Self.verify(events: events, chain: chain, total: total, progress: progress)
+                        try Self.verify(events: events, chain: chain, total: total, progress: progress, visit: visit)
                     }
                 }
             }
@@ -81,7 +86,8 @@ extension EventStore {
     }
 
     private static func verify(
-        events: Cursor, chain: Cursor, total: UInt64, progress: ((UInt64, UInt64) -> Void)?
+        events: Cursor, chain: Cursor, total: UInt64, progress: ((UInt64, UInt64) -> Void)?,
+        visit: ((RecordHeader, Data) -> Void)?
     ) throws -> VerificationReport {
         var expected: UInt64 = 1
         var hash = HashChain.genesis
@@ -121,6 +127,7 @@ extension EventStore {
                     at: position)
             }
             previousTime = header.recordedAtMicros
+            visit?(header, record)
             hash = next
             expected += 1
             if position & 0xFFFF == 0 { progress?(position, total) }

@@ -24,6 +24,7 @@ final class Checkpointer: Sendable {
     private let witness: WitnessWriter?
     private let last = Mutex(Last())
     private let logger = Logger(label: "qsm.broker.checkpoints")
+    private let clock: @Sendable () -> Int64
 
     /// Loads (or creates) the signing key, publishes its public key beside it, and finds the last checkpoint.
     init(store: EventStore, configuration: BrokerConfiguration) throws {
@@ -32,6 +33,7 @@ final class Checkpointer: Sendable {
         logID = store.meta.logID
         every = configuration.checkpointEvery
         intervalMicros = configuration.checkpointIntervalSeconds * 1_000_000
+        clock = configuration.clock
         witness = try configuration.witnessPath.map { try WitnessWriter(path: $0, dataDirectory: configuration.dataDirectory) }
         try reload(from: store)
         if let witness, let latest = try Self.latestRecord(in: store) { try witness.catchUp(with: latest) }
@@ -41,8 +43,9 @@ final class Checkpointer: Sendable {
     func reload(from store: EventStore) throws {
         let found = try Self.latestRecord(in: store)
         last.withLock { last in
+            // A log without checkpoints counts its interval from now, not from 1970.
             last = found.map { Last(signedPosition: $0.statement.position, eventPosition: $0.eventPosition, at: $0.recordedAtMicros) }
-                ?? Last()
+                ?? Last(signedPosition: 0, eventPosition: 0, at: clock())
         }
     }
 
