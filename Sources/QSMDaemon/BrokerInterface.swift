@@ -94,16 +94,18 @@ public enum BrokerInterface {
             ]) })]
         }
         handle("Dashboard") { call, caller throws(BrokerError) in
-            dashboard(try await broker.dashboard(token: try param { try VarlinkMapping.string(call, "token") }, caller: caller))
+            dashboard(try await broker.dashboard(
+                token: try param { try VarlinkMapping.string(call, "token") }, minutes: try dashboardMinutes(call), caller: caller))
         }
         interface.streamingMethod("WatchDashboard") { call, replier in
             let caller = admins.caller(for: call.peer)
             do {
                 let token = try VarlinkMapping.string(call, "token")
-                var last = try await broker.dashboard(token: token, caller: caller)
+                let minutes = try dashboardMinutes(call)
+                var last = try await broker.dashboard(token: token, minutes: minutes, caller: caller)
                 try await replier.send(dashboard(last))
                 for await _ in broker.changes() {
-                    let next = try await broker.dashboard(token: token, caller: caller)
+                    let next = try await broker.dashboard(token: token, minutes: minutes, caller: caller)
                     guard next != last else { continue }
                     last = next
                     try await replier.send(dashboard(next))
@@ -127,6 +129,15 @@ public enum BrokerInterface {
         }
     }
 
+    /// The `minutes` parameter of Dashboard and WatchDashboard: 60 when absent, 1 to 1440 (24 hours).
+    static func dashboardMinutes(_ call: VarlinkCall) throws(BrokerError) -> Int64 {
+        let minutes = try param { try VarlinkMapping.optionalInt(call, "minutes") } ?? 60
+        guard (1...Int(DashboardProjection.seriesMinutes)).contains(minutes) else {
+            throw .invalidParameter(name: "minutes", reason: "must lie between 1 and \(DashboardProjection.seriesMinutes)")
+        }
+        return Int64(minutes)
+    }
+
     static func dashboard(_ view: DashboardView) -> JSONObject {
         let c = view.counters
         return [
@@ -138,11 +149,19 @@ public enum BrokerInterface {
                 "alerts": VarlinkMapping.int(c.totalAlerts), "activeSessions": .int(view.activeSessions),
                 "meanQber": .double(c.meanQBER), "keyBitsMade": VarlinkMapping.int(c.keyBitsMade),
                 "keyBitsUsed": VarlinkMapping.int(c.keyBitsUsed),
+                "encryptionsByMode": .object(c.encryptions.mapValues { VarlinkMapping.int($0) }),
+                "decryptionsByMode": .object(c.decryptions.mapValues { VarlinkMapping.int($0) }),
+                "alertsBySeverity": .object(c.alerts.mapValues { VarlinkMapping.int($0) }),
             ]),
             "minutes": .array(view.series.map { point in .object([
                 "minute": .int(Int(point.minute)), "sends": VarlinkMapping.int(point.counts.sends),
                 "decryptions": VarlinkMapping.int(point.counts.decryptions),
                 "loginsFailed": VarlinkMapping.int(point.counts.loginsFailed), "alerts": VarlinkMapping.int(point.counts.alerts),
+            ]) }),
+            "exchanges": .array(view.exchanges.map { exchange in .object([
+                "at": .int(Int(exchange.at)), "qber": .double(exchange.qber),
+                "qberUpperBound": .double(exchange.qberUpperBound), "threshold": .double(exchange.threshold),
+                "aborted": .bool(exchange.aborted),
             ]) }),
         ]
     }

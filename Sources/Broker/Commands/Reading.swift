@@ -16,6 +16,8 @@ public struct DashboardView: Sendable, Equatable {
     public let activeSessions: Int
     /// The last hour (or `minutes`) of per-minute counts, oldest first.
     public let series: [MinutePoint]
+    /// The latest key exchanges (completed and aborted), oldest first, for the QBER chart.
+    public let exchanges: [DashboardProjection.Exchange]
 
     /// One minute of the series.
     public struct MinutePoint: Sendable, Equatable {
@@ -165,6 +167,7 @@ extension BrokerState {
     public func dashboardView(minutes: Int64, now: Int64) -> DashboardView {
         DashboardView(
             counters: dashboard.counters, activeSessions: sessions.activeCount(at: now),
-            series: dashboard.series(lastMinutes: minutes).map { DashboardView.MinutePoint(minute: $0.minute, counts: $0.counts) })
+            series: dashboard.series(lastMinutes: minutes).map { DashboardView.MinutePoint(minute: $0.minute, counts: $0.counts) },
+            exchanges: dashboard.recentExchanges)
     }
 }

@@ -99,7 +99,7 @@ public struct BrokerState: Sendable, Equatable {
 
     struct SnapshotPayload: Codable {
         /// Bumped whenever a projection's shape or meaning changes: older snapshots are then ignored.
-        static let currentVersion = 2  // 2: history holds positions, not lines
+        static let currentVersion = 3  // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges
         var version: Int
         var position: UInt64
         var lastRecordedAt: Int64

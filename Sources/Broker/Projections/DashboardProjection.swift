@@ -44,7 +44,26 @@ public struct DashboardProjection: Projection {
         public var alerts: UInt64 = 0
     }
 
+    /// The figures of one key exchange, completed or aborted, for the QBER chart.
+    public struct Exchange: Codable, Sendable, Equatable {
+        /// Event time, microseconds since the epoch.
+        public var at: Int64
+        /// The QBER measured on the sample, and its upper confidence bound (0 when the run stopped
+        /// before estimating it).
+        public var qber: Double
+        public var qberUpperBound: Double
+        /// The threshold the exchange was held to (0.11 by default).
+        public var threshold: Double
+        /// True when the exchange aborted (eavesdropping suspected, or no secret key).
+        public var aborted: Bool
+    }
+
+    /// Key exchanges kept for the QBER chart: the most recent ones.
+    public static let recentExchangeLimit = 100
+
     public private(set) var counters = Counters()
+    /// The latest key exchanges, oldest first, at most ``recentExchangeLimit``.
+    public private(set) var recentExchanges: [Exchange] = []
     /// Minutes (microseconds since the epoch / 60 s) as decimal strings, within the last 24 hours.
     public private(set) var minutes: [String: Minute] = [:]
     /// The latest minute seen.
@@ -80,7 +99,12 @@ public struct DashboardProjection: Projection {
             counters.keyExchanges += 1
             counters.qberSum += e.figures.qber
             counters.keyBitsMade += e.figures.finalBits
-        case .keyExchangeAborted: counters.keyExchangesAborted += 1
+            record(Exchange(at: event.recordedAtUs, qber: e.figures.qber, qberUpperBound: e.figures.qberUpperBound,
+                threshold: e.figures.abortThreshold, aborted: false))
+        case .keyExchangeAborted(let e):
+            counters.keyExchangesAborted += 1
+            record(Exchange(at: event.recordedAtUs, qber: e.figures.qber, qberUpperBound: e.figures.qberUpperBound,
+                threshold: e.figures.abortThreshold, aborted: true))
         case .messageSent(let e):
             counters.encryptions[e.mode.name, default: 0] += 1
             counters.keyBitsUsed += consumedBits
@@ -93,6 +117,13 @@ public struct DashboardProjection: Projection {
             minutes[minute, default: Minute()].alerts += 1
         case .accessDenied: counters.accessDenied += 1
         default: break
+        }
+    }
+
+    private mutating func record(_ exchange: Exchange) {
+        recentExchanges.append(exchange)
+        if recentExchanges.count > Self.recentExchangeLimit {
+            recentExchanges.removeFirst(recentExchanges.count - Self.recentExchangeLimit)
         }
     }
 

@@ -33,7 +33,8 @@ type InboxMessage (messageId: string, from: string, sentAt: int, mode: string, s
 # One line of a user's history: what they did and what was done to them.
 type HistoryEntry (position: int, at: int, kind: string, summary: string)
 
-# System-wide counters since the log began; activeSessions is sessions live now.
+# System-wide counters since the log began; activeSessions is sessions live now. The maps split
+# encryptions and decryptions by mode (otp, aes, pqc) and alerts by severity (low ... critical).
 type Counters (
   registrations: int,
   loginsSucceeded: int,
@@ -46,11 +47,18 @@ type Counters (
   activeSessions: int,
   meanQber: ?float,
   keyBitsMade: ?int,
-  keyBitsUsed: ?int
+  keyBitsUsed: ?int,
+  encryptionsByMode: ?[string]int,
+  decryptionsByMode: ?[string]int,
+  alertsBySeverity: ?[string]int
 )
 
 # One minute of activity (minute: minutes since the epoch).
 type Minute (minute: int, sends: int, decryptions: int, loginsFailed: int, alerts: int)
+
+# One recent key exchange for the QBER chart: at is microseconds since the epoch; threshold is the QBER
+# bound above which it aborts (0.11); aborted exchanges are included.
+type ExchangeQber (at: int, qber: float, qberUpperBound: float, threshold: float, aborted: bool)
 
 # Creates a user: an Argon2id hash of the password and an X-Wing key pair for pqc messages.
 method Register(username: string, password: string) -> (username: string)
@@ -82,11 +90,12 @@ method Decrypt(token: string, messageId: string) -> (body: string, from: string,
 # The session user's history, newest first.
 method History(token: string, limit: ?int) -> (entries: []HistoryEntry)
 
-# System-wide counters and the last hour, minute by minute.
-method Dashboard(token: string) -> (counters: Counters, minutes: []Minute)
+# System-wide counters, the last hour (or the last `minutes`, 1 to 1440) minute by minute, and the
+# latest key exchanges (at most 100), oldest first.
+method Dashboard(token: string, minutes: ?int) -> (counters: Counters, minutes: []Minute, exchanges: []ExchangeQber)
 
 # Dashboard replies, one now and one after every change (call with more).
-method WatchDashboard(token: string) -> (counters: Counters, minutes: []Minute)
+method WatchDashboard(token: string, minutes: ?int) -> (counters: Counters, minutes: []Minute, exchanges: []ExchangeQber)
 
 # Wrong username or password (deliberately not saying which).
 error AuthenticationFailed ()

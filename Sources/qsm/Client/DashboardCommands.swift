@@ -5,20 +5,46 @@ import Varlink
 extension QSM {
     struct Dashboard: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Encryptions, decryptions, logins, key exchanges and alerts, with per-minute sparklines.")
+            abstract: "Encryptions, decryptions, logins, key exchanges and alerts, with per-minute sparklines.",
+            discussion: """
+                --html FILE writes one self-contained HTML page (inline SVG and CSS, no script, nothing fetched): \
+                counters, per-minute charts over the window, the QBER of the latest key exchanges against the \
+                11% threshold and, for administrators, the latest alerts. With --watch the file is rewritten \
+                (written beside it, then renamed over it) whenever something happens.
+                """)
         @Flag(help: "Redraw whenever something happens (Ctrl-C to stop).") var watch = false
+        @Option(help: ArgumentHelp("Write the dashboard as an HTML page to FILE.", valueName: "FILE")) var html: String?
+        @Option(help: ArgumentHelp(
+            "How far back the per-minute charts go: 1h (default) or 24h, or any duration up to 24h such as 90m.",
+            valueName: "DURATION"))
+        var window = "1h"
         @OptionGroup var options: ClientOptions
+
+        func validate() throws {
+            guard DashboardWindow.minutes(window) != nil else {
+                throw ValidationError("--window must be a duration such as 1h, 24h or 90m, at most 24h (got '\(window)')")
+            }
+            if let html { try DashboardFile.checkWritable(html) }
+        }
 
         func run() throws {
             let token = try SessionStore.token()
+            let minutes = DashboardWindow.minutes(window) ?? 60
+            let parameters: [String: Any] = ["token": token, "minutes": minutes]
             try runClient {
                 let connection = try options.connect()
+                if let html {
+                    try DashboardFile.run(
+                        path: html, watch: watch, minutes: minutes, parameters: parameters, connection: connection,
+                        options: options)
+                    return
+                }
                 if !watch {
-                    let reply = try connection.call("io.qsm.Broker.Dashboard", ["token": token])
+                    let reply = try connection.call("io.qsm.Broker.Dashboard", parameters)
                     if options.json { Output.json(reply) } else { print(DashboardRenderer.render(reply)) }
                     return
                 }
-                try connection.stream("io.qsm.Broker.WatchDashboard", ["token": token]) { reply in
+                try connection.stream("io.qsm.Broker.WatchDashboard", parameters) { reply in
                     if options.json {
                         Output.json(reply)
                     } else {
