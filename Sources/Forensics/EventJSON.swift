@@ -1,0 +1,206 @@
+import EventLog
+import Foundation
+public import QSMEvents
+import SwiftProtobuf
+
+/// Writes events as canonical JSON objects, one per NDJSON line: the format of `qsm log export`,
+/// documented in docs/forensics.md.
+///
+/// Keys are sorted and field names are the protobuf JSON names (lowerCamelCase); every scalar field of
+/// a known body is written, also when it holds its default; an unset sub-message is left out. Bytes are
+/// lowercase hex, 64-bit integers exact decimal numbers, enums their schema names. Secrets are written
+/// exactly as stored: wrapped or encrypted, never opened.
+public enum EventJSON {
+    /// Appends `event` (decoded from the record at its position) as one JSON object and a newline.
+    public static func appendLine(_ event: QSMEvent, to json: inout CanonicalJSON) {
+        append(event, to: &json)
+        json.newline()
+    }
+
+    /// Appends `event` as one JSON object.
+    public static func append(_ event: QSMEvent, to json: inout CanonicalJSON) {
+        json.beginObject()
+        json.key("actor")
+        json.string(event.actor)
+        json.key("body")
+        if let body = event.body { appendBody(body, to: &json) } else { json.null() }
+        if let bodyUnknown = event.body.map(\.message.unknownFields.data), !bodyUnknown.isEmpty {
+            json.key("bodyUnknownFieldsHex")
+            json.hex(bodyUnknown)
+        }
+        json.key("correlationId")
+        json.hex(event.correlationID)
+        if event.hasPeer {
+            json.key("peer")
+            json.beginObject()
+            json.key("gid")
+            json.number(event.peer.gid)
+            json.key("pid")
+            json.number(event.peer.pid)
+            json.key("uid")
+            json.number(event.peer.uid)
+            json.endObject()
+        }
+        json.key("position")
+        json.number(event.position)
+        json.key("recordedAt")
+        json.timestamp(micros: event.recordedAtUs)
+        json.key("recordedAtMicros")
+        json.number(event.recordedAtUs)
+        json.key("schemaVersion")
+        json.number(event.schemaVersion)
+        json.key("type")
+        if let type = event.eventType { json.string(type.name) } else { json.string("unknown") }
+        json.key("typeId")
+        json.number(event.type)
+        if !event.unknownFields.data.isEmpty {
+            // A body type newer than this build: kept, undecoded, so nothing is lost.
+            json.key("unknownFieldsHex")
+            json.hex(event.unknownFields.data)
+        }
+        json.endObject()
+    }
+
+    // Each body's fields, in sorted order of their JSON names.
+    private static func appendBody(_ body: QSMEvent.OneOf_Body, to json: inout CanonicalJSON) {
+        json.beginObject()
+        switch body {
+        case .userRegistered(let e):
+            json.key("passwordHash"); json.string(e.passwordHash)
+            if e.hasPqcPrivateKey { json.key("pqcPrivateKey"); wrapped(e.pqcPrivateKey, &json) }
+            json.key("pqcPublicKey"); json.hex(e.pqcPublicKey)
+            json.key("username"); json.string(e.username)
+        case .passwordChanged(let e):
+            json.key("passwordHash"); json.string(e.passwordHash)
+            if e.hasPqcPrivateKey { json.key("pqcPrivateKey"); wrapped(e.pqcPrivateKey, &json) }
+            json.key("reason"); enumValue(e.reason.rawValue, EnumNames.passwordChangedReason, &json)
+            json.key("username"); json.string(e.username)
+        case .loginSucceeded(let e):
+            json.key("expiresAtUs"); json.number(e.expiresAtUs)
+            json.key("sessionId"); json.hex(e.sessionID)
+            json.key("username"); json.string(e.username)
+        case .loginFailed(let e):
+            json.key("reason"); enumValue(e.reason.rawValue, EnumNames.loginFailedReason, &json)
+            json.key("username"); json.string(e.username)
+        case .loggedOut(let e):
+            json.key("sessionId"); json.hex(e.sessionID)
+            json.key("username"); json.string(e.username)
+        case .sessionExpired(let e):
+            json.key("expiredAtUs"); json.number(e.expiredAtUs)
+            json.key("sessionId"); json.hex(e.sessionID)
+            json.key("username"); json.string(e.username)
+        case .keyExchangeCompleted(let e):
+            json.key("exchangeId"); json.hex(e.exchangeID)
+            if e.hasFigures { json.key("figures"); figures(e.figures, &json) }
+            json.key("initiator"); json.string(e.initiator)
+            if e.hasKey { json.key("key"); wrapped(e.key, &json) }
+            json.key("keyId"); json.string(e.keyID)
+            json.key("peer"); json.string(e.peer)
+            json.key("poolOffset"); json.number(e.poolOffset)
+        case .keyExchangeAborted(let e):
+            json.key("detail"); json.string(e.detail)
+            json.key("exchangeId"); json.hex(e.exchangeID)
+            if e.hasFigures { json.key("figures"); figures(e.figures, &json) }
+            json.key("initiator"); json.string(e.initiator)
+            json.key("peer"); json.string(e.peer)
+            json.key("reason"); enumValue(e.reason.rawValue, EnumNames.keyExchangeAbortedReason, &json)
+        case .messageSent(let e):
+            json.key("blockCounter"); json.number(e.blockCounter)
+            json.key("ciphertext"); json.hex(e.ciphertext)
+            json.key("encapsulatedKey"); json.hex(e.encapsulatedKey)
+            json.key("keyId"); json.string(e.keyID)
+            json.key("messageId"); json.hex(e.messageID)
+            json.key("mode"); enumValue(e.mode.rawValue, EnumNames.messageMode, &json)
+            json.key("nonce"); json.hex(e.nonce)
+            json.key("poolRanges")
+            json.beginArray()
+            for range in e.poolRanges {
+                json.beginObject()
+                json.key("length"); json.number(range.length)
+                json.key("start"); json.number(range.start)
+                json.endObject()
+            }
+            json.endArray()
+            json.key("recipient"); json.string(e.recipient)
+            json.key("sender"); json.string(e.sender)
+            json.key("size"); json.number(e.size)
+            json.key("tag"); json.hex(e.tag)
+        case .messageDecrypted(let e):
+            json.key("messageId"); json.hex(e.messageID)
+            json.key("reader"); json.string(e.reader)
+            json.key("sender"); json.string(e.sender)
+        case .accessDenied(let e):
+            json.key("method"); json.string(e.method)
+            json.key("owner"); json.string(e.owner)
+            json.key("reason"); enumValue(e.reason.rawValue, EnumNames.accessDeniedReason, &json)
+            json.key("resource"); json.string(e.resource)
+            json.key("resourceId"); json.string(e.resourceID)
+            json.key("username"); json.string(e.username)
+        case .alertRaised(let e):
+            json.key("alertId"); json.string(e.alertID)
+            json.key("evidencePositions")
+            json.beginArray()
+            for position in e.evidencePositions { json.number(position) }
+            json.endArray()
+            json.key("rule"); json.string(e.rule)
+            json.key("severity"); enumValue(e.severity.rawValue, EnumNames.severity, &json)
+            json.key("subject"); json.string(e.subject)
+            json.key("summary"); json.string(e.summary)
+            json.key("triggerPosition"); json.number(e.triggerPosition)
+        case .accountLocked(let e):
+            json.key("level"); json.number(e.level)
+            json.key("rule"); json.string(e.rule)
+            json.key("triggerPosition"); json.number(e.triggerPosition)
+            json.key("untilUs"); json.number(e.untilUs)
+            json.key("username"); json.string(e.username)
+        case .accountUnlocked(let e):
+            json.key("reason"); enumValue(e.reason.rawValue, EnumNames.accountUnlockedReason, &json)
+            json.key("username"); json.string(e.username)
+        case .checkpointSigned(let e):
+            json.key("algorithm"); json.string(e.algorithm)
+            json.key("chainHash"); json.hex(e.chainHash)
+            json.key("checkpointPosition"); json.number(e.checkpointPosition)
+            json.key("publicKeyId"); json.hex(e.publicKeyID)
+            json.key("signature"); json.hex(e.signature)
+        }
+        json.endObject()
+    }
+
+    private static func enumValue(_ rawValue: Int, _ names: [StaticString], _ json: inout CanonicalJSON) {
+        if let name = EnumNames.name(rawValue, in: names) { json.string(name) } else { json.number(Int64(rawValue)) }
+    }
+
+    private static func wrapped(_ secret: QSMWrappedSecret, _ json: inout CanonicalJSON) {
+        json.beginObject()
+        json.key("algorithm"); json.string(secret.algorithm)
+        json.key("kdf"); json.string(secret.kdf)
+        json.key("keyId"); json.string(secret.keyID)
+        json.key("nonce"); json.hex(secret.nonce)
+        json.key("sealed"); json.hex(secret.sealed)
+        json.endObject()
+    }
+
+    private static func figures(_ f: QSMBB84Figures, _ json: inout CanonicalJSON) {
+        json.beginObject()
+        json.key("abortThreshold"); json.number(f.abortThreshold)
+        json.key("amplificationUs"); json.number(f.amplificationUs)
+        json.key("eavesdropperFraction"); json.number(f.eavesdropperFraction)
+        json.key("efficiency"); json.number(f.efficiency)
+        json.key("estimationUs"); json.number(f.estimationUs)
+        json.key("finalBits"); json.number(f.finalBits)
+        json.key("leakedBits"); json.number(f.leakedBits)
+        json.key("loss"); json.number(f.loss)
+        json.key("noise"); json.number(f.noise)
+        json.key("qber"); json.number(f.qber)
+        json.key("qberUpperBound"); json.number(f.qberUpperBound)
+        json.key("qubitsDetected"); json.number(f.qubitsDetected)
+        json.key("qubitsSent"); json.number(f.qubitsSent)
+        json.key("reconciliationUs"); json.number(f.reconciliationUs)
+        json.key("sampleSize"); json.number(f.sampleSize)
+        json.key("secretFraction"); json.number(f.secretFraction)
+        json.key("sifted"); json.number(f.sifted)
+        json.key("siftingUs"); json.number(f.siftingUs)
+        json.key("transmissionUs"); json.number(f.transmissionUs)
+        json.endObject()
+    }
+}
