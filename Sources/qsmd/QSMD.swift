@@ -45,11 +45,20 @@ struct QSMD: AsyncParsableCommand {
     @Flag(name: .long, help: .hidden)
     var varlinkCertification = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback only unless --metrics-allow-remote).",
+        valueName: "HOST:PORT"))
+    var metricsListen: String?
+
+    @Flag(name: .long, help: "Let --metrics-listen bind a non-loopback address.")
+    var metricsAllowRemote = false
+
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("--data needs a directory") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
+        try validateMetrics()
     }
 
     func run() async throws {
@@ -60,6 +69,7 @@ struct QSMD: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "qsmd")
+        let metrics = try await startMetrics(logger: logger)
         let dataDirectory = URL(fileURLWithPath: data).standardizedFileURL.path
         let settings: DaemonSettings
         do {
@@ -86,6 +96,7 @@ struct QSMD: AsyncParsableCommand {
             logger.critical("Cannot open the data directory", metadata: ["data": "\(dataDirectory)", "error": "\(error)"])
             throw ExitCode(74)  // EX_IOERR
         }
+        metrics?.observe(broker)
         let socketPath = socket ?? dataDirectory + "/qsm.sock"
         var server = VarlinkServerConfiguration(
             socketPath: socketPath,
@@ -97,9 +108,9 @@ struct QSMD: AsyncParsableCommand {
             try AdminInterface.make(broker: broker, description: InterfaceDescriptions.admin, admins: admins),
         ]
         let service = BrokerService(
-            broker: broker, server: VarlinkServer(configuration: server, interfaces: interfaces, logger: logger),
+            broker: broker, server: VarlinkServer(configuration: server, interfaces: metrics?.instrument(interfaces) ?? interfaces, logger: logger),
             logger: logger)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: metrics.map { [$0, service] } ?? [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

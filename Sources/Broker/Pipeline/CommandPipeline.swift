@@ -216,6 +216,7 @@ final class CommandPipeline: Sendable {
             for command in batch { command.finish(failure: nil) }
             return
         }
+        let commitStarted = ContinuousClock.now
         do {
             let positions = try await store.append(events, recordedAtMicros: now)
             guard positions.last == expectedHead else {
@@ -234,6 +235,7 @@ final class CommandPipeline: Sendable {
         }
         for command in batch { command.finish(failure: nil) }
         changes.publish(expectedHead)
+        PipelineMetrics.shared.committed(commands: batch.count, events: events.count, since: commitStarted, state: state)
         if expectedHead - lastSnapshot.withLock({ $0 }) >= configuration.snapshotEvery { try? saveSnapshot() }
     }
 

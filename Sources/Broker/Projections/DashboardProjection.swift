@@ -27,6 +27,8 @@ public struct DashboardProjection: Projection {
         public var decryptions: [String: UInt64] = [:]
         /// Alerts by severity name (low, medium, high, critical).
         public var alerts: [String: UInt64] = [:]
+        /// Alerts by rule name, then by severity name (for metrics).
+        public var alertsByRule: [String: [String: UInt64]] = [:]
         public var accessDenied: UInt64 = 0
 
         /// Mean QBER of completed key exchanges, 0 when there were none.
@@ -114,6 +116,7 @@ public struct DashboardProjection: Projection {
             minutes[minute, default: Minute()].decryptions += 1
         case .alertRaised(let e):
             counters.alerts[e.severity.name, default: 0] += 1
+            counters.alertsByRule[e.rule, default: [:]][e.severity.name, default: 0] += 1
             minutes[minute, default: Minute()].alerts += 1
         case .accessDenied: counters.accessDenied += 1
         default: break
