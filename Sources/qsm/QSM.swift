@@ -13,7 +13,7 @@ struct QSM: AsyncParsableCommand {
             """,
         subcommands: [
             Register.self, Login.self, Logout.self, Passwd.self, Key.self, Send.self, Inbox.self, Read.self,
-            History.self, Dashboard.self, Alerts.self, Admin.self, Audit.self, Log.self, Forensics.self,
+            History.self, Dashboard.self, Alerts.self, Admin.self, Audit.self, Log.self, Forensics.self, Demo.self,
         ])
 }
 

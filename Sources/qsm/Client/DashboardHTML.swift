@@ -159,7 +159,9 @@ enum DashboardHTML {
         let largest = values.map(\.value).max() ?? 0
         let scaleTop = niceCeiling(largest)
         var svg = svgOpen(title: "\(title) per \(bucketName(bucket))")
-        svg += yAxis(ticks: [0, scaleTop / 2, scaleTop].map { Double($0) }, top: Double(scaleTop), plotHeight: plotHeight,
+        // Round ticks: a top of 1, 2 or 5 × 10^k is cut in 5 (5 × 10^k) or 2 (the others).
+        let tickStep = scaleTop % 5 == 0 && (scaleTop / 5) % 2 != 0 || scaleTop == 5 ? scaleTop / 5 : max(scaleTop / 2, 1)
+        svg += yAxis(ticks: stride(from: Int64(0), through: scaleTop, by: Int(tickStep)).map { Double($0) }, top: Double(scaleTop), plotHeight: plotHeight,
                      label: { group(Int64($0)) })
         let slot = plotWidth / Double(max(values.count, 1))
         let barWidth = max(slot * 0.8, 0.5)

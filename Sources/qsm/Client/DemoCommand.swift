@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import Varlink
+
+extension QSM {
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Walk through the whole system against a running qsmd, explaining each step.",
+            discussion: """
+                Registers two new users (alice-XXXXXX and bob-XXXXXX, with a fresh suffix each run, so the demo \
+                can run again on the same daemon), logs them in, runs a clean BB84 exchange and one an \
+                eavesdropper spoils, sends a message in each mode (otp, aes, pqc), lists and decrypts them, \
+                tries wrong passwords until the intrusion detection locks the account, and shows the \
+                dashboard. Its sessions stay in memory: your own qsm login ($QSM_HOME) is left alone, and \
+                the demo logs its users out at the end. What it did stays in the log, as everything does.
+                """)
+        @Option(help: ArgumentHelp("Also write the dashboard as an HTML page to FILE at the end.", valueName: "FILE"))
+        var html: String?
+        @Option(help: "Qubits per BB84 exchange (default 200,000).") var qubits: Int?
+        @OptionGroup var options: ClientOptions
+
+        func validate() throws {
+            if let html { try DashboardFile.checkWritable(html) }
+            if let qubits, qubits < 10_000 { throw ValidationError("--qubits must be at least 10,000") }
+        }
+
+        func run() throws {
+            try runClient {
+                try DemoScript(connection: try options.connect(), options: options, qubits: qubits, html: html).run()
+            }
+        }
+    }
+}
+
+/// The demo's steps: each says what it shows, calls qsmd, and prints what came back.
+struct DemoScript {
+    let connection: VarlinkClient
+    let options: ClientOptions
+    let qubits: Int?
+    let html: String?
+    let suffix: String
+    let alice: String
+    let bob: String
+
+    init(connection: VarlinkClient, options: ClientOptions, qubits: Int?, html: String?) {
+        self.connection = connection
+        self.options = options
+        self.qubits = qubits
+        self.html = html
+        suffix = String((0..<6).map { _ in "0123456789abcdef".randomElement()! })
+        alice = "alice-" + suffix
+        bob = "bob-" + suffix
+    }
+
+    private func step(_ number: Int, _ title: String, _ narration: String) {
+        let (bold, plain) = isatty(STDOUT_FILENO) == 1 ? ("\u{1B}[1m", "\u{1B}[0m") : ("", "")
+        print("\n\(bold)\(number). \(title)\(plain)")
+        for line in narration.split(separator: "\n") { print("   " + line) }
+        fflush(nil)
+    }
+
+    private func say(_ text: String) {
+        print("   → " + text)
+        fflush(nil)
+    }
+
+    private func call(_ method: String, _ parameters: [String: Any]) throws -> [String: Any] {
+        try connection.call(method, parameters)
+    }
+
+    /// Calls `method` expecting the error whose name ends with `expected`; returns its parameters.
+    private func expectError(_ method: String, _ parameters: [String: Any], _ expected: String) throws -> [String: Any] {
+        do {
+            _ = try connection.call(method, parameters)
+        } catch {
+            guard case .reply(let name, _) = error, name.hasSuffix("." + expected) else { throw error }
+            return error.parameters
+        }
+        throw ConnectionError(description: "demo: \(method) succeeded where \(expected) was expected")
+    }
+
+    private static func password() -> String {
+        String((0..<20).map { _ in "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789".randomElement()! })
+    }
+
+    func run() throws {
+        print("qsm demo: the Quantum Secure Messaging System, step by step, on \(options.socketPath)")
+        print("users this run: \(alice) and \(bob)")
+
+        step(1, "Two users register", """
+            Each gets an Argon2id password hash and an X-Wing (ML-KEM-768 + X25519) key pair for pqc messages;
+            the private key is stored wrapped under a key derived from the password.
+            """)
+        let alicePassword = Self.password(), bobPassword = Self.password()
+        _ = try call("io.qsm.Broker.Register", ["username": alice, "password": alicePassword])
+        say("registered \(alice)")
+        _ = try call("io.qsm.Broker.Register", ["username": bob, "password": bobPassword])
+        say("registered \(bob)")
+
+        step(2, "They log in", "A session token (256 random bits) is returned once; only its hash is stored.")
+        let aliceToken = try session(call("io.qsm.Broker.Login", ["username": alice, "password": alicePassword]))
+        say("\(alice) has a session")
+        let bobToken = try session(call("io.qsm.Broker.Login", ["username": bob, "password": bobPassword]))
+        say("\(bob) has a session")
+
+        step(3, "A clean BB84 key exchange", """
+            Alice sends qubits in random bases; Bob measures in random bases; they keep the positions where
+            the bases agreed (sifting), estimate the error rate (QBER) on a sample, correct errors (Cascade)
+            and shorten the key to what an eavesdropper cannot know (privacy amplification).
+            """)
+        var keyParameters: [String: Any] = ["token": aliceToken, "peer": bob]
+        if let qubits { keyParameters["qubits"] = qubits }
+        let exchange = try call("io.qsm.Broker.EstablishKey", keyParameters)["exchange"] as? [String: Any] ?? [:]
+        say(String(format: "%lld qubits sent, %lld sifted, %lld sampled", Output.int(exchange["qubitsSent"]),
+                   Output.int(exchange["sifted"]), Output.int(exchange["sampleSize"])))
+        say(String(format: "QBER %.2f%% (upper bound %.2f%%): below the 11%% threshold, so no eavesdropper",
+                   Output.double(exchange["qber"]) * 100, Output.double(exchange["qberUpperBound"]) * 100))
+        say(String(format: "Cascade disclosed %lld bits (efficiency f = %.3f); final shared key: %lld bits",
+                   Output.int(exchange["leakedBits"]), Output.double(exchange["efficiency"]), Output.int(exchange["finalBits"])))
+
+        step(4, "An exchange with an eavesdropper", """
+            Eve intercepts every qubit, measures it in a random basis and resends it: she guesses the basis
+            wrong half the time, which flips Bob's bit half of those times, so the QBER jumps to about 25%.
+            """)
+        var spied = keyParameters
+        spied["eavesdropper"] = 1.0
+        let aborted = try expectError("io.qsm.Broker.EstablishKey", spied, "EavesdroppingDetected")
+        say(String(format: "aborted: QBER %.2f%%, upper bound %.2f%% over the threshold %.0f%%; no key was made, an alert was raised",
+                   Output.double(aborted["qber"]) * 100, Output.double(aborted["qberUpperBound"]) * 100,
+                   Output.double(aborted["threshold"]) * 100))
+
+        step(5, "Messages in each mode", """
+            otp: XOR with fresh BB84 key bits plus a one-time Poly1305 tag (costs the message's length + 32 bytes of key);
+            aes: AES-256-GCM under a 256-bit block of the BB84 key (the fast mode);
+            pqc: HPKE with X-Wing to Bob's public key (needs no BB84 key at all).
+            """)
+        for (mode, text) in [("otp", "The quantum cafe, at noon."), ("aes", "Bring the notebook."), ("pqc", "Tell no one.")] {
+            let sent = try call("io.qsm.Broker.Send", ["token": aliceToken, "to": bob, "body": text, "mode": mode])
+            say("\(mode): sent \(sent["messageId"] ?? "") at log position \(Output.int(sent["position"]))")
+        }
+
+        step(6, "Bob's inbox and decryption", "The inbox lists messages, never their bodies; decrypting records that Bob read it.")
+        let messages = try call("io.qsm.Broker.Inbox", ["token": bobToken])["messages"] as? [[String: Any]] ?? []
+        for message in messages {
+            say("\(message["messageId"] ?? "")  from \(message["from"] ?? "")  \(message["mode"] ?? "")  \(Output.int(message["size"])) bytes")
+        }
+        for message in messages.reversed() {
+            let opened = try call("io.qsm.Broker.Decrypt", ["token": bobToken, "messageId": message["messageId"] ?? ""])
+            say("\(opened["mode"] ?? ""): \"\(opened["body"] ?? "")\"")
+        }
+        let denied = try expectError(
+            "io.qsm.Broker.Decrypt", ["token": aliceToken, "messageId": messages.first?["messageId"] ?? ""], "AccessDenied")
+        say("Alice tries to read Bob's message: refused (\(denied["resource"] ?? "not hers")), and the attempt is recorded")
+
+        step(7, "A brute-force attack", """
+            Someone tries passwords for \(bob). Five failures in ten minutes trip the intrusion detection's
+            brute_force rule: an alert, and the account is locked for a while (the lock doubles on repeats).
+            """)
+        var attempts = 0
+        var locked = false
+        while attempts < 8 && !locked {
+            attempts += 1
+            do {
+                _ = try call("io.qsm.Broker.Login", ["username": bob, "password": "guess-\(attempts)-\(suffix)"])
+            } catch let error as VarlinkClientError {
+                guard case .reply(let name, _) = error else { throw error }
+                if name.hasSuffix(".AccountLocked") {
+                    locked = true
+                    say("attempt \(attempts): account locked, retry after \(error.parameters["retryAfterSeconds"] ?? "?") s")
+                } else {
+                    say("attempt \(attempts): \(VarlinkCallError.explain(name, error.parameters))")
+                }
+            }
+        }
+        if !locked { say("the account was not locked after \(attempts) attempts (are the IDS thresholds changed?)") }
+        let alerts = try DashboardFile.latestAlerts(options: options, limit: 50)
+        if let alerts {
+            let ours = alerts.filter { ($0["subject"] as? String ?? "").hasSuffix(suffix) }
+            for alert in ours.reversed() {
+                say("alert: \((alert["severity"] as? String ?? "").uppercased()) \(alert["rule"] ?? "") on \(alert["subject"] ?? ""): \(alert["message"] ?? "")")
+            }
+        } else {
+            say("(the alerts themselves are for administrators: root, qsmd's user or --admin-group)")
+        }
+
+        step(8, "The dashboard", "System-wide counters and the last hour, minute by minute (qsm dashboard; --html for a page).")
+        let dashboard = try call("io.qsm.Broker.Dashboard", ["token": aliceToken])
+        print(DashboardRenderer.render(dashboard).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        if let html {
+            let page = DashboardHTML.render(DashboardHTML.Input(
+                reply: dashboard, alerts: try DashboardFile.latestAlerts(options: options), windowMinutes: 60, now: Date(),
+                refreshSeconds: nil))
+            try DashboardFile.writeAtomically(Data(page.utf8), to: html)
+            say("wrote \(html)")
+        }
+
+        for token in [aliceToken, bobToken] { _ = try? call("io.qsm.Broker.Logout", ["token": token]) }
+        print("\ndone: \(alice) and \(bob) are logged out; their events stay in the log (qsm alerts, qsm audit verify).")
+    }
+
+    private func session(_ reply: [String: Any]) throws -> String {
+        guard let session = reply["session"] as? [String: Any], let token = session["token"] as? String else {
+            throw ConnectionError(description: "qsmd's Login reply has no session")
+        }
+        return token
+    }
+}
