@@ -233,9 +233,9 @@ final class CommandPipeline: Sendable {
         if case .checkpointSigned(let signed) = checkpoint {
             checkpointer.committed(signed, eventPosition: durableHead + 1, at: now)
         }
+        PipelineMetrics.shared.committed(commands: batch.count, events: events.count, since: commitStarted, state: state)
         for command in batch { command.finish(failure: nil) }
         changes.publish(expectedHead)
-        PipelineMetrics.shared.committed(commands: batch.count, events: events.count, since: commitStarted, state: state)
         if expectedHead - lastSnapshot.withLock({ $0 }) >= configuration.snapshotEvery { try? saveSnapshot() }
     }
 
