@@ -20,3 +20,6 @@ ensure_packages() {
 QSM_BUILD_PACKAGES=(liblmdb-dev libsodium-dev pkg-config)
 # Packages the test suite's independent cross-checks need.
 QSM_TEST_PACKAGES=(python3-lmdb python3-protobuf protobuf-compiler python3-venv)
+# The dashboard page is rendered in headless Chromium (with a font for its text) by the socket tests and
+# tools/screenshot-dashboard.
+QSM_TEST_PACKAGES+=(chromium fonts-dejavu-core)
