@@ -18,6 +18,9 @@ extension QSM {
             "How far back the per-minute charts go: 1h (default) or 24h, or any duration up to 24h such as 90m.",
             valueName: "DURATION"))
         var window = "1h"
+        @Option(help: ArgumentHelp(
+            "With --html: render a saved reply (qsm dashboard --json) instead of asking qsmd.", valueName: "JSON"))
+        var input: String?
         @OptionGroup var options: ClientOptions
 
         func validate() throws {
@@ -25,9 +28,14 @@ extension QSM {
                 throw ValidationError("--window must be a duration such as 1h, 24h or 90m, at most 24h (got '\(window)')")
             }
             if let html { try DashboardFile.checkWritable(html) }
+            if input != nil && (html == nil || watch) { throw ValidationError("--input needs --html and no --watch") }
         }
 
         func run() throws {
+            if let input, let html {
+                try DashboardFile.renderSaved(input, to: html, minutes: DashboardWindow.minutes(window) ?? 60)
+                return
+            }
             let token = try SessionStore.token()
             let minutes = DashboardWindow.minutes(window) ?? 60
             let parameters: [String: Any] = ["token": token, "minutes": minutes]

@@ -68,6 +68,20 @@ enum DashboardFile {
         }
     }
 
+    /// Renders a saved Dashboard reply (`qsm dashboard --json`) from `input` to `path`, without qsmd.
+    static func renderSaved(_ input: String, to path: String, minutes: Int) throws {
+        guard let data = FileManager.default.contents(atPath: input),
+              let reply = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { throw ValidationError("--input: cannot read a JSON object from \(input)") }
+        // A saved page is drawn as of its own latest minute, not now.
+        let latest = (reply["minutes"] as? [[String: Any]] ?? []).map { Output.int($0["minute"]) }.max()
+        let now = latest.map { Date(timeIntervalSince1970: Double($0) * 60) } ?? Date()
+        let page = DashboardHTML.render(DashboardHTML.Input(
+            reply: reply, alerts: reply["alerts"] as? [[String: Any]], windowMinutes: minutes, now: now, refreshSeconds: nil))
+        try writeAtomically(Data(page.utf8), to: path)
+        print("wrote \(path)")
+    }
+
     /// The latest alerts, newest first, or nil when the caller is not an administrator.
     static func latestAlerts(options: ClientOptions, limit: Int = 12) throws -> [[String: Any]]? {
         do {
