@@ -25,7 +25,9 @@ public final class Broker: Sendable {
             atPath: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         crypto = try BrokerCrypto(configuration: configuration)
-        store = try EventStore(directory: configuration.logDirectory)
+        var logOptions = EventStore.Options()
+        if let initialMapBytes = configuration.initialMapBytes { logOptions.initialMapSize = initialMapBytes }
+        store = try EventStore(directory: configuration.logDirectory, options: logOptions)
         do {
             let state = try StateLoader.load(store: store, rules: configuration.rules)
             MemoryTrim.trim()  // decoding the snapshot's JSON was large and temporary

@@ -29,6 +29,8 @@ public struct BrokerConfiguration: Sendable {
     public var aesBlockAgeSeconds: Int64 = AESRotationPolicy.default.maxAgeMicroseconds / 1_000_000
     /// Save projection snapshots every this many events (and at shutdown).
     public var snapshotEvery: UInt64 = 100_000
+    /// The LMDB map's size when the log is opened (nil: EventLog's default, 256 MiB); it grows when full.
+    public var initialMapBytes: Int?
     /// Append a signed checkpoint after this many events (0: only by time)...
     public var checkpointEvery: UInt64 = 10_000
     /// ...or this many seconds after the last one when events arrived since (0: only by count). Both
