@@ -1,0 +1,407 @@
+import EventLog
+import Foundation
+import QSMEvents
+import QSMTesting
+import Testing
+
+/// The security review of issue 9, over a real qsmd: who may call what, secrets compared in constant time,
+/// no secret in qsmd's output, file modes, and sessions that end when they should.
+@Suite("Security review")
+struct SecurityTests {
+    // MARK: - Authorization matrix
+
+    /// Every io.qsm.Broker and io.qsm.Admin method, called by the owner, another user, no session, an
+    /// expired session, an ended (logged out) session, root (an administrator) and nobody (uid 65534, not
+    /// an administrator). Each cell names the expected answer; refusals must be recorded as AccessDenied.
+    @Test func authorizationMatrix() async throws {
+        let lifetime = 5
+        let daemon = try await Daemon(settings: cheapSettings(["sessionLifetimeSeconds": lifetime, "socketMode": "0666"]))
+        let root = try RawVarlink(daemon.socket)
+        _ = try root.registerAndLogin("alice")
+        _ = try root.registerAndLogin("bob")
+        // Sessions of alice that must be refused: one that expires, one that was ended by Logout.
+        let expired = try root.login("alice")
+        let expiredAt = ContinuousClock.now + .seconds(lifetime)
+        let ended = try root.login("alice")
+        try root.ok("io.qsm.Broker.Logout", ["token": ended])
+        // A message to alice (pqc needs no key exchange); bob may not read it.
+        let bobToken = try root.login("bob")
+        let messageID = try #require(
+            try root.ok("io.qsm.Broker.Send", ["token": bobToken, "to": "alice", "body": "for alice only", "mode": "pqc"])["messageId"]
+                as? String)
+        let unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"  // well-formed, never issued
+        try await Task.sleep(until: expiredAt + .milliseconds(300))
+
+        /// The parameters of each token method for a session `token`.
+        func brokerCalls(_ token: String) -> [(String, [String: Any])] {
+            [
+                ("Logout", ["token": token]),
+                ("ChangePassword", ["token": token, "oldPassword": "alice-password", "newPassword": "alice-password-2"]),
+                ("Send", ["token": token, "to": "bob", "body": "hello", "mode": "aes"]),
+                ("Inbox", ["token": token]),
+                ("Decrypt", ["token": token, "messageId": messageID]),
+                ("History", ["token": token]),
+                ("Dashboard", ["token": token]),
+                ("WatchDashboard", ["token": token]),
+                // Last: BB84 takes a while, and nobody's batch must finish within the sessions' lifetime.
+                ("EstablishKey", ["token": token, "peer": "bob", "qubits": 60_000]),
+            ]
+        }
+        func call(_ client: RawVarlink, _ method: String, _ parameters: [String: Any]) throws -> RawVarlink.Reply {
+            let streaming = method.hasSuffix("WatchDashboard") || method.hasSuffix("WatchAlerts")
+            try client.send(method, parameters, more: streaming)
+            return try client.receive(timeout: .seconds(60))
+        }
+        var failures: [String] = []
+        func expect(_ cell: String, _ reply: RawVarlink.Reply, _ wanted: String?, reason: String? = nil) {
+            let gotReason = reply["reason"] as? String
+            if reply.error != wanted || (reason != nil && gotReason != reason) {
+                failures.append("\(cell): wanted \(wanted ?? "success")\(reason.map { " (\($0))" } ?? ""), got \(reply.error ?? "success") \(reply.parameters)")
+            }
+        }
+
+        // Columns without a live session: the same answer for every token method, on a fresh connection each
+        // (a streaming call keeps its connection).
+        for (column, token, reason) in [("no session", unknown, "no session"), ("empty token", "", nil),
+                                        ("expired session", expired, "expired"), ("ended session", ended, "ended")] {
+            for (method, parameters) in brokerCalls(token) {
+                let client = try RawVarlink(daemon.socket)
+                let reply = try call(client, "io.qsm.Broker." + method, parameters)
+                if token.isEmpty {
+                    // An empty token is malformed input or no session; never a success.
+                    if reply.error == nil { failures.append("\(method) × empty token: succeeded") }
+                } else {
+                    expect("\(method) × \(column)", reply, "io.qsm.Broker.InvalidSession", reason: reason)
+                }
+            }
+        }
+
+        // Another user's session (bob's): his own data only, never alice's message.
+        do {
+            let client = try RawVarlink(daemon.socket)
+            let bob = try client.login("bob")
+            expect("Decrypt × other user", try call(client, "io.qsm.Broker.Decrypt", ["token": bob, "messageId": messageID]),
+                   "io.qsm.Broker.AccessDenied")
+            let inbox = try call(client, "io.qsm.Broker.Inbox", ["token": bob])
+            expect("Inbox × other user", inbox, nil)
+            let listed = (inbox["messages"] as? [[String: Any]] ?? []).compactMap { $0["messageId"] as? String }
+            if listed.contains(messageID) { failures.append("Inbox × other user lists alice's message") }
+            let history = try call(client, "io.qsm.Broker.History", ["token": bob])
+            expect("History × other user", history, nil)
+            expect("ChangePassword × other user (alice's password on bob's session)",
+                   try call(client, "io.qsm.Broker.ChangePassword",
+                            ["token": bob, "oldPassword": "alice-password", "newPassword": "stolen-password"]),
+                   "io.qsm.Broker.AuthenticationFailed")
+            // root is an administrator, which gives no access to message contents.
+        }
+
+        // The owner: every method succeeds, as root and as nobody (the uid does not matter to io.qsm.Broker).
+        for (method, _) in brokerCalls("") {
+            let client = try RawVarlink(daemon.socket)
+            let token = try client.login("alice")
+            let parameters = brokerCalls(token).first { $0.0 == method }!.1
+            let reply = try call(client, "io.qsm.Broker." + method, parameters)
+            expect("\(method) × owner (root)", reply, nil)
+            if method == "ChangePassword" {
+                try client.ok("io.qsm.Broker.ChangePassword",
+                              ["token": try client.login("alice", password: "alice-password-2"),
+                               "oldPassword": "alice-password-2", "newPassword": "alice-password"])
+            }
+        }
+
+        // Admin methods as root: answered.
+        let adminCalls: [(String, [String: Any])] = [
+            ("Alerts", [:]), ("WatchAlerts", [:]), ("ReadEvents", ["from": 1, "limit": 5]), ("VerifyChain", [:]),
+            ("Rebuild", [:]), ("Stats", [:]),
+        ]
+        for (method, parameters) in adminCalls where method != "WatchAlerts" {
+            let client = try RawVarlink(daemon.socket)
+            expect("\(method) × admin (root)", try call(client, "io.qsm.Admin." + method, parameters), nil)
+        }
+
+        // nobody: the owner's calls succeed; every admin method is refused.
+        var nobodyCalls: [[String: Any]] = []
+        for (method, _) in brokerCalls("") where method != "ChangePassword" {
+            let token = try root.login("alice")
+            let parameters = brokerCalls(token).first { $0.0 == method }!.1
+            nobodyCalls.append(["method": "io.qsm.Broker." + method, "parameters": parameters,
+                                "more": method == "WatchDashboard", "expect": NSNull()])
+        }
+        nobodyCalls.append(["method": "io.qsm.Broker.Decrypt", "parameters": ["token": try root.login("bob"), "messageId": messageID],
+                            "more": false, "expect": "io.qsm.Broker.AccessDenied"])
+        nobodyCalls.append(["method": "io.qsm.Broker.Inbox", "parameters": ["token": expired], "more": false,
+                            "expect": "io.qsm.Broker.InvalidSession"])
+        for (method, parameters) in adminCalls {
+            nobodyCalls.append(["method": "io.qsm.Admin." + method, "parameters": parameters, "more": method == "WatchAlerts",
+                                "expect": "org.varlink.service.PermissionDenied"])
+        }
+        let results = try await callAsNobody(daemon, nobodyCalls)
+        #expect(results.count == nobodyCalls.count, "nobody's client answered every call: \(results)")
+        for (call, result) in zip(nobodyCalls, results) {
+            let wanted = call["expect"] as? String
+            let got = result["error"] as? String
+            if got != wanted { failures.append("\(call["method"]!) × nobody: wanted \(wanted ?? "success"), got \(got ?? "success") \(result)") }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+
+        // The log records every refusal: not-owner for bob and for nobody, each kind of session refusal, and a
+        // not-admin refusal with nobody's uid for every admin method.
+        #expect(try await daemon.stop() == 0)
+        var denials: [(QSMAccessDenied, UInt32)] = []
+        let log = try EventStore(directory: daemon.data + "/log", mode: .readOnly)
+        try log.forEach(from: 1) { record in
+            let event = try QSMEvent(record)
+            if case .accessDenied(let denied)? = event.body { denials.append((denied, event.peer.uid)) }
+            return true
+        }
+        log.close()
+        let notAdmin = denials.filter { $0.0.reason == .notAdmin && $0.1 == 65534 }.map(\.0.method)
+        for (method, _) in adminCalls where method != "WatchAlerts" {
+            #expect(notAdmin.contains { $0.hasSuffix(method) }, "no AccessDenied(not admin) for nobody's \(method): \(notAdmin)")
+        }
+        // WatchAlerts is refused through the Alerts check it starts with (the event names "Alerts").
+        #expect(notAdmin.filter { $0.hasSuffix("Alerts") }.count >= 2, "Alerts and WatchAlerts each recorded: \(notAdmin)")
+        #expect(notAdmin.count >= adminCalls.count)
+        #expect(denials.filter { $0.0.reason == .notOwner }.count >= 2, "bob's and nobody's reads of alice's message")
+        for reason in [QSMAccessDenied.Reason.noSession, .expiredSession, .revokedSession] {
+            #expect(denials.filter { $0.0.reason == reason }.count >= 9, "every token method's \(reason) refusal is recorded")
+        }
+    }
+
+    /// Runs `calls` as uid nobody with Debian's python3 (a tiny Varlink client written into the test's
+    /// directory, which nobody can read); one result object per call.
+    private func callAsNobody(_ daemon: Daemon, _ calls: [[String: Any]]) async throws -> [[String: Any]] {
+        let script = daemon.directory.appending("nobody_calls.py")
+        let input = daemon.directory.appending("nobody_calls.json")
+        try Self.nobodyClient.write(toFile: script, atomically: true, encoding: .utf8)
+        try JSONSerialization.data(withJSONObject: ["socket": daemon.socket, "calls": calls]).write(to: URL(fileURLWithPath: input))
+        chmod(script, 0o644)
+        chmod(input, 0o644)
+        let (status, lines, stderr) = try await ChildProcess.run(
+            "/usr/bin/setpriv",
+            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin",
+             "/usr/bin/python3", script, input])
+        #expect(status == 0, "nobody's client: \(stderr)")
+        let data = Data((lines.last ?? "[]").utf8)
+        return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
+    }
+
+    private static let nobodyClient = #"""
+        import json, os, socket, sys
+        spec = json.load(open(sys.argv[1]))
+        assert os.getuid() == 65534, os.getuid()
+        results = []
+        for call in spec["calls"]:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(60)
+            s.connect(spec["socket"])
+            message = {"method": call["method"], "parameters": call["parameters"]}
+            if call["more"]:
+                message["more"] = True
+            s.sendall(json.dumps(message).encode() + b"\0")
+            data = b""
+            while b"\0" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            results.append(json.loads(data.split(b"\0", 1)[0]) if b"\0" in data else {"error": "closed"})
+        print(json.dumps(results))
+        """#
+
+    // MARK: - Sessions
+
+    /// A token is refused after its Logout, and every session of a user is refused after a password change
+    /// (the old password too); the other sessions and the new password work.
+    @Test func sessionTokensEndWithLogoutAndPasswordChange() async throws {
+        let daemon = try await Daemon(settings: cheapSettings())
+        let client = try RawVarlink(daemon.socket)
+        let first = try client.registerAndLogin("carol")
+        let second = try client.login("carol")
+        let third = try client.login("carol")
+        try client.ok("io.qsm.Broker.Logout", ["token": first])
+        let afterLogout = try client.call("io.qsm.Broker.Inbox", ["token": first])
+        #expect(afterLogout.error == "io.qsm.Broker.InvalidSession" && afterLogout["reason"] as? String == "ended")
+        #expect(try client.call("io.qsm.Broker.Logout", ["token": first]).error == "io.qsm.Broker.InvalidSession")
+        #expect(try client.call("io.qsm.Broker.Inbox", ["token": second]).error == nil, "another session goes on")
+
+        try client.ok("io.qsm.Broker.ChangePassword", ["token": second, "oldPassword": "carol-password", "newPassword": "carol-new-password"])
+        for token in [second, third] {
+            let reply = try client.call("io.qsm.Broker.Inbox", ["token": token])
+            #expect(reply.error == "io.qsm.Broker.InvalidSession", "a session from before the password change: \(reply.parameters)")
+            #expect(try client.call("io.qsm.Broker.Send", ["token": token, "to": "carol", "body": "x"]).error
+                    == "io.qsm.Broker.InvalidSession")
+        }
+        #expect(try client.call("io.qsm.Broker.Login", ["username": "carol", "password": "carol-password"]).error
+                == "io.qsm.Broker.AuthenticationFailed")
+        let fresh = try client.login("carol", password: "carol-new-password")
+        #expect(try client.call("io.qsm.Broker.Inbox", ["token": fresh]).error == nil)
+        // And after a restart (sessions are projections of the log) the ended ones stay ended.
+        #expect(try await daemon.stop() == 0)
+        let again = try await Daemon(directory: daemon.directory, settings: cheapSettings())
+        let after = try RawVarlink(again.socket)
+        for token in [first, second, third] {
+            #expect(try after.call("io.qsm.Broker.Inbox", ["token": token]).error == "io.qsm.Broker.InvalidSession")
+        }
+        #expect(try after.call("io.qsm.Broker.Inbox", ["token": fresh]).error == nil)
+        #expect(try await again.stop() == 0)
+    }
+
+    // MARK: - Constant-time comparison
+
+    /// Tags, MACs, tokens and password hashes are compared only through libsodium (sodium_memcmp,
+    /// crypto_pwhash_str_verify): a scan of Sources for `==` or `!=` on anything secret-looking finds only
+    /// the comparisons listed here, each with the reason it is not a secret comparison.
+    @Test func secretsAreComparedInConstantTime() throws {
+        let sources = Products.packageRoot + "/Sources"
+        let sodium = try String(contentsOfFile: sources + "/QSMCrypto/Sodium.swift", encoding: .utf8)
+        #expect(sodium.contains("sodium_memcmp("), "Sodium.constantTimeEqual is libsodium's sodium_memcmp")
+        // Each place that checks a secret goes through it (or through libsodium's own verifier).
+        let mustUse: [(String, String)] = [
+            ("QSMCrypto/Poly1305.swift", "constantTimeEqual"), ("QSMCrypto/OTPCipher.swift", "constantTimeEqual"),
+            ("QSMCrypto/SessionToken.swift", "constantTimeEqual"), ("QSMCrypto/PasswordHasher.swift", "crypto_pwhash_str_verify"),
+        ]
+        for (file, call) in mustUse {
+            let text = try String(contentsOfFile: sources + "/" + file, encoding: .utf8)
+            #expect(text.contains(call), "\(file) checks its secret with \(call)")
+        }
+        // Allowed `==` near secret-sounding names, and why.
+        let allowed: [(file: String, fragment: String)] = [
+            // BB84 key confirmation inside the simulation: both keys are in this process; no attacker times it.
+            ("QKD/BB84.swift", "confirmation.hash(estimate.aliceKey) == confirmation.hash(cascade.corrected)"),
+            // The CLI's "type it again" check of a new password the user just typed, in the user's own process.
+            ("qsm/Client/IdentityCommands.swift", #"PasswordInput.read(prompt: "Again: ", fromStdin: false) == password"#),
+        ]
+        let secretWord = try Regex(#"(?i)(tag|mac\b|token|password|passwd|secret|privatekey|masterkey|sessionid|nonce|pad\b)"#)
+        let comparison = try Regex(#"[^=!<>]==[^=]|!=[^=]"#)
+        var findings: [String] = []
+        let files = FileManager.default.enumerator(atPath: sources)?.compactMap { $0 as? String } ?? []
+        for file in files where file.hasSuffix(".swift") && !file.contains("Generated") && !file.contains(".pb.swift") {
+            let text = try String(contentsOfFile: sources + "/" + file, encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let code = line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                guard code.contains(comparison), code.contains(secretWord) else { continue }
+                if allowed.contains(where: { file.hasSuffix($0.file) && code.contains($0.fragment) }) { continue }
+                if Self.harmless(code) { continue }
+                findings.append("\(file):\(number + 1): \(code.trimmingCharacters(in: .whitespaces))")
+            }
+        }
+        #expect(findings.isEmpty, "comparisons of secrets outside sodium_memcmp:\n\(findings.joined(separator: "\n"))")
+        // The scan can fail: a line comparing a tag with == is found.
+        let planted = "        guard expectedTag == sealed.tag else { throw error }"
+        #expect(planted.contains(comparison) && planted.contains(secretWord) && !Self.harmless(planted))
+    }
+
+    /// Comparisons that mention a secret-sounding word but compare no secret bytes: lengths, counts, nil,
+    /// enum cases, names and empty checks.
+    private static func harmless(_ code: String) -> Bool {
+        let patterns = [
+            #"\.count\s*[!=]="#, #"[!=]=\s*nil"#, #"[!=]=\s*\."#, #"[!=]=\s*\d"#, #"[!=]=\s*""#, #"isEmpty"#, #"\.length\s*[!=]="#,
+            #"username\s*[!=]="#, #"[!=]=\s*\w*[Uu]sername"#, #"mode\s*[!=]="#, #"\.kind\s*[!=]="#, #"\.type\s*[!=]="#,
+            #"reason\s*[!=]="#, #"credentialVersion\s*[!=]="#, #"keyID\s*[!=]="#, #"[!=]=\s*\w*keyID"#, #"Counter\s*[!=]="#, #"\.algorithm\s*[!=]="#,
+            #"\.kdf\s*[!=]="#, #"bitCount\s*[!=]="#, #"[Pp]osition\s*[!=]="#, #"ranges\s*[!=]="#, #"[!=]=\s*\w*[Rr]anges"#,
+            #"\bpool\w*\s*[!=]="#, #"Bytes\s*[!=]="#, #"[!=]=\s*\w*Bytes\b"#, #"Size\s*[!=]="#, #"[!=]=\s*\w*Size\b"#,
+        ]
+        return patterns.contains { code.range(of: $0, options: .regularExpression) != nil }
+    }
+
+    /// The same answer for an unknown user as for a wrong password, taking about as long (the broker hashes
+    /// a dummy password at the same Argon2id cost): user enumeration by timing does not work. Default cost.
+    @Test func unknownUsersTakeAsLongAsWrongPasswords() async throws {
+        let rules = try TemporaryDirectory(prefix: "qsm-rules")
+        let rulesFile = rules.appending("rules.json")
+        try Data(#"{"bruteForce": {"count": 0, "windowSeconds": 600}, "passwordSpraying": {"count": 0, "windowSeconds": 600}}"#.utf8)
+            .write(to: URL(fileURLWithPath: rulesFile))
+        let daemon = try await Daemon(settings: ["rulesFile": rulesFile])
+        let client = try RawVarlink(daemon.socket)
+        try client.ok("io.qsm.Broker.Register", ["username": "dave", "password": "dave-password"])
+        var known: [Duration] = []
+        var unknown: [Duration] = []
+        for round in 0..<12 {
+            for (user, times) in [("dave", 0), ("nosuchuser\(round)", 1)] {
+                let start = ContinuousClock.now
+                let reply = try client.call("io.qsm.Broker.Login", ["username": user, "password": "wrong-password"])
+                let took = ContinuousClock.now - start
+                #expect(reply.error == "io.qsm.Broker.AuthenticationFailed", "\(user): \(reply.error ?? "success")")
+                if times == 0 { known.append(took) } else { unknown.append(took) }
+            }
+        }
+        let (a, b) = (percentile(known, 0.5), percentile(unknown, 0.5))
+        let ratio = (Double(a.components.attoseconds) / 1e18 + Double(a.components.seconds))
+            / (Double(b.components.attoseconds) / 1e18 + Double(b.components.seconds))
+        print("login failure median: known user \(a), unknown user \(b), ratio \(ratio)")
+        #expect(ratio > 1.0 / 3 && ratio < 3, "known \(a) vs unknown \(b): Argon2id must run for unknown users too")
+        #expect(try await daemon.stop() == 0)
+    }
+
+    // MARK: - No secret in logs, file modes
+
+    /// A workload under --log-level trace: qsmd's output holds no password, token, message body, master key
+    /// or signing key (raw, hex, base64 or base64url), and the log file holds no message body. Everything
+    /// under the data directory is closed to group and others.
+    @Test func noSecretInTraceOutputAndDataDirectoryIsPrivate() async throws {
+        let daemon = try await Daemon(settings: cheapSettings(), arguments: ["--log-level", "trace"])
+        let client = try RawVarlink(daemon.socket)
+        var secrets: [String: String] = [:]
+        let erin = try client.registerAndLogin("erin")
+        let frank = try client.registerAndLogin("frank")
+        secrets["erin's password"] = "erin-password"
+        secrets["frank's password"] = "frank-password"
+        secrets["erin's token"] = erin
+        secrets["frank's token"] = frank
+        try client.ok("io.qsm.Broker.EstablishKey", ["token": erin, "peer": "frank", "qubits": 60_000])
+        for mode in ["otp", "aes", "pqc"] {
+            let body = "the \(mode) body nobody may see \(UInt64.random(in: 0...UInt64.max))"
+            secrets["\(mode) body"] = body
+            let sent = try client.ok("io.qsm.Broker.Send", ["token": erin, "to": "frank", "body": body, "mode": mode])
+            let read = try client.ok("io.qsm.Broker.Decrypt", ["token": frank, "messageId": sent["messageId"] as? String ?? ""])
+            #expect(read["body"] as? String == body)
+        }
+        // Failures and refusals log too.
+        _ = try client.call("io.qsm.Broker.Login", ["username": "erin", "password": "erin-wrong-password-xyz"])
+        secrets["a wrong password"] = "erin-wrong-password-xyz"
+        try client.ok("io.qsm.Broker.ChangePassword", ["token": erin, "oldPassword": "erin-password", "newPassword": "erin-second-password"])
+        secrets["erin's new password"] = "erin-second-password"
+        try client.ok("io.qsm.Broker.Logout", ["token": frank])
+        #expect(try await daemon.stop() == 0)
+
+        var output = daemon.process.standardError + "\n" + daemon.process.lines.joined(separator: "\n")
+        #expect(output.contains("trace") || output.count > 200, "trace output was produced: \(output.prefix(200))")
+        for name in ["master.key", "signing.key"] {
+            if let key = FileManager.default.contents(atPath: daemon.data + "/" + name) {
+                secrets[name] = key.map { String(format: "%02x", $0) }.joined()
+                secrets[name + " (base64)"] = key.base64EncodedString()
+                secrets[name + " (base64url)"] = key.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                    .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            }
+        }
+        #expect(secrets["master.key"] != nil, "the master key exists")
+        for (name, token) in [("erin's token", erin), ("frank's token", frank)] {
+            let padded = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "="
+            if let raw = Data(base64Encoded: padded) { secrets[name + " (hex)"] = raw.map { String(format: "%02x", $0) }.joined() }
+        }
+        output = output.lowercased()
+        for (name, secret) in secrets {
+            #expect(!output.contains(secret.lowercased()), "qsmd's trace output contains \(name)")
+        }
+        // The log itself: no body in the LMDB file.
+        let file = try Data(contentsOf: URL(fileURLWithPath: daemon.data + "/log/data.mdb"))
+        for mode in ["otp", "aes", "pqc"] {
+            #expect(file.range(of: Data(secrets["\(mode) body"]!.utf8)) == nil, "the \(mode) body is in data.mdb")
+        }
+        #expect(file.range(of: Data("erin-password".utf8)) == nil && file.range(of: Data(erin.utf8)) == nil)
+
+        // File modes: nothing under the data directory is open to group or others.
+        var open: [String] = []
+        let entries = FileManager.default.enumerator(atPath: daemon.data)?.compactMap { $0 as? String } ?? []
+        for entry in [""] + entries {
+            let path = entry.isEmpty ? daemon.data : daemon.data + "/" + entry
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            if info.st_mode & 0o077 != 0 { open.append(String(format: "%@ %o", path, info.st_mode & 0o7777)) }
+        }
+        #expect(entries.contains("master.key") && entries.contains("log/data.mdb"))
+        #expect(open.isEmpty, "open to group or others: \(open)")
+    }
+}
