@@ -58,17 +58,6 @@ struct Connection {
 
     private func decode(_ frame: InboundFrame) -> Result<CallMessage, VarlinkError> {
         guard case .message(let buffer) = frame else { return .failure(.frameTooLarge(limit: maxFrameSize)) }
-        let parsed: Result<JSONValue, JSONParseError> = buffer.withUnsafeReadableBytes { raw in
-            do throws(JSONParseError) { return .success(try JSONParser.parse(raw, maxDepth: maxNestingDepth)) } catch {
-                return .failure(error)
-            }
-        }
-        switch parsed {
-        case .success(let value):
-            do throws(VarlinkError) { return .success(try CallMessage(value)) } catch { return .failure(error) }
-        case .failure(.invalidUTF8(let offset)): return .failure(.invalidMessage("invalid UTF-8 at byte \(offset)"))
-        case .failure(.syntax(let offset)): return .failure(.invalidMessage("invalid JSON at byte \(offset)"))
-        case .failure(.tooDeep(let limit)): return .failure(.invalidMessage("JSON nested deeper than \(limit)"))
-        }
+        return buffer.withUnsafeReadableBytes { CallMessage.decode($0, maxNestingDepth: maxNestingDepth) }
     }
 }

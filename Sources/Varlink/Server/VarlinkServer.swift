@@ -24,7 +24,7 @@ public final class VarlinkServer: Sendable {
 
     /// The configuration the server was created with.
     public let configuration: VarlinkServerConfiguration
-    private let dispatcher: Dispatcher
+    let dispatcher: Dispatcher
     private let logger: Logger
     private let state = Mutex(State())
 
