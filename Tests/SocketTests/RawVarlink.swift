@@ -1,4 +1,5 @@
 import Foundation
+import QSMTesting
 
 /// A blocking Varlink connection for tests that need many sockets, timings or raw frames: NUL-terminated
 /// JSON over a Unix socket, one thread at a time.
@@ -130,4 +131,13 @@ func percentile(_ values: [Duration], _ p: Double) -> Duration {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return .zero }
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+}
+
+/// An IDS rules file with the send-flood rule off, for load tests that send far faster than a person;
+/// keep the directory alive while qsmd runs.
+func rulesWithoutSendFlood() throws -> (directory: TemporaryDirectory, file: String) {
+    let directory = try TemporaryDirectory(prefix: "qsm-rules")
+    let file = directory.appending("rules.json")
+    try Data(#"{"sendFlood": {"count": 0, "windowSeconds": 60}}"#.utf8).write(to: URL(fileURLWithPath: file))
+    return (directory, file)
 }
