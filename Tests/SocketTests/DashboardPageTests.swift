@@ -1,0 +1,165 @@
+import Foundation
+import QSMTesting
+import Testing
+
+@Suite("qsm dashboard --html: a self-contained page that parses, holds the Dashboard's counters and renders")
+struct DashboardPageTests {
+    /// The counters of a Dashboard reply as the page's `data-counter` names them.
+    static func expectedCounters(_ reply: [String: Any]) -> [String: Int] {
+        let counters = reply["counters"] as? [String: Any] ?? [:]
+        var expected: [String: Int] = [:]
+        for key in [
+            "encryptions", "decryptions", "loginsSucceeded", "loginsFailed", "keyExchanges", "keyExchangesAborted",
+            "alerts", "activeSessions", "registrations", "keyBitsMade", "keyBitsUsed",
+        ] {
+            expected[key] = (counters[key] as? NSNumber)?.intValue ?? -1
+        }
+        for (map, prefix, keys) in [
+            ("encryptionsByMode", "encryptions", ["otp", "aes", "pqc"]), ("decryptionsByMode", "decryptions", ["otp", "aes", "pqc"]),
+            ("alertsBySeverity", "alerts", ["low", "medium", "high", "critical"]),
+        ] {
+            let values = counters[map] as? [String: Any] ?? [:]
+            for key in keys { expected["\(prefix).\(key)"] = (values[key] as? NSNumber)?.intValue ?? 0 }
+        }
+        return expected
+    }
+
+    static func checkStructure(_ report: [String: Any], svgCount: Int = 5) {
+        #expect(report["doctype"] as? Bool == true)
+        #expect((report["errors"] as? [String] ?? ["?"]).isEmpty, "\(report["errors"] ?? "")")
+        #expect((report["unclosed"] as? [String] ?? ["?"]).isEmpty, "\(report["unclosed"] ?? "")")
+        #expect((report["external"] as? [String] ?? ["?"]).isEmpty, "\(report["external"] ?? "")")
+        #expect(report["scripts"] as? Int == 0)
+        let svgs = report["svgs"] as? [[String: Any]] ?? []
+        #expect(svgs.count == svgCount)
+        for svg in svgs {
+            #expect(svg["root"] as? String == "{http://www.w3.org/2000/svg}svg")
+            // Every chart labels its axes.
+            let texts = svg["texts"] as? [String] ?? []
+            #expect(texts.contains("time (UTC)") || texts.contains("QBER"), "\(texts)")
+        }
+    }
+
+    @Test func thePageParsesHoldsTheCountersAndRendersInChromium() async throws {
+        let daemon = try await Daemon()
+        let directory = daemon.directory
+        // Zero data: one user, nothing else; the page still parses and says so.
+        let viewer = directory.appending("viewer")
+        #expect(try await daemon.qsm(["register", "viewer", "--password-stdin"], input: "viewer-password", home: viewer).0 == 0)
+        #expect(try await daemon.qsm(["login", "viewer", "--password-stdin"], input: "viewer-password", home: viewer).0 == 0)
+        let empty = directory.appending("empty.html")
+        let (emptyStatus, _, emptyError) = try await daemon.qsm(["dashboard", "--html", empty], home: viewer)
+        #expect(emptyStatus == 0, "\(emptyError)")
+        let emptyReport = try await DashboardChecks.json(DashboardChecks.python, DashboardChecks.pageScript, [empty])
+        Self.checkStructure(emptyReport)
+        #expect(try String(contentsOfFile: empty, encoding: .utf8).contains("no key exchanges yet"))
+        #expect((emptyReport["counters"] as? [String: Int])?["encryptions"] == 0)
+
+        _ = try await dashboardWorkload(daemon)
+        let page = directory.appending("dashboard.html")
+        let (status, out, err) = try await daemon.qsm(["dashboard", "--html", page, "--window", "24h"], home: viewer)
+        #expect(status == 0 && out.contains("wrote"), "\(err)")
+        let reply = try await dashboardReply(daemon, home: viewer, window: "24h")
+        let report = try await DashboardChecks.json(DashboardChecks.python, DashboardChecks.pageScript, [page])
+        Self.checkStructure(report)
+        let expected = Self.expectedCounters(reply)
+        #expect(report["counters"] as? [String: Int] == expected)
+        // The workload's figures, so a page and a reply that agree on zeros do not pass.
+        #expect(expected["encryptions"] == 4 && expected["encryptions.aes"] == 2 && expected["decryptions"] == 3 && expected["decryptions.pqc"] == 1)
+        #expect(expected["keyExchangesAborted"] == 1 && expected["loginsFailed"] == 6 && expected["alerts.high"] == 2)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("brute_force") && html.contains("qkd_abort"), "the latest alerts are listed for an administrator")
+        #expect(html.contains("abort threshold 11%"))
+        #expect(html.contains("class=\"aborted\"") && html.contains("class=\"completed\""))
+        // 24 hours are drawn as 10-minute buckets: at most 144 bars a chart.
+        for svg in (report["svgs"] as? [[String: Any]] ?? []).prefix(4) { #expect((svg["rects"] as? Int ?? 999) <= 144) }
+
+        // Headless Chromium draws it: the right size, mostly not blank, the charts' colours present.
+        let chromium = "/usr/bin/chromium"
+        try #require(FileManager.default.isExecutableFile(atPath: chromium), "Debian's chromium is missing: tools/test installs it")
+        let png = directory.appending("dashboard.png")
+        let profile = directory.appending("chromium-profile")
+        let (renderStatus, _, renderError) = try await ChildProcess.run("/usr/bin/timeout", [
+            "120", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)",
+            "--screenshot=\(png)", "--window-size=1280,1600", "file://\(page)",
+        ], environment: ["PATH": "/usr/bin:/bin", "HOME": directory.path])
+        #expect(renderStatus == 0, "\(renderError)")
+        let pixels = try await DashboardChecks.json(DashboardChecks.python, DashboardChecks.pngScript, [png])
+        #expect(pixels["width"] as? Int == 1280 && pixels["height"] as? Int == 1600)
+        let ink = pixels["ink"] as? Int ?? 0, total = 1280 * 1600
+        #expect(ink > total / 10, "only \(ink) of \(total) pixels are not background")
+        #expect(pixels["blue"] as? Int ?? 0 > 200, "the sends bars and completed exchanges (Okabe-Ito blue) are missing")
+        #expect(pixels["vermillion"] as? Int ?? 0 > 40, "the alert bars and aborted exchanges (vermillion) are missing")
+        #expect(try await daemon.stop() == 0)
+    }
+
+    @Test func aMillionEventsAreBucketedNotDrawnOneByOne() async throws {
+        // A saved reply of 24 hours at about 700 sends a minute (a million in all), with 100 exchanges.
+        let directory = try TemporaryDirectory(prefix: "qsm-dashboard")
+        let last: Int64 = 29_000_000
+        var minutes: [[String: Any]] = []
+        for index in 0..<1440 {
+            let minute: Int64 = last - 1439 + Int64(index)
+            let sends: Int = 694 + index % 3
+            let alerts: Int = index % 50 == 0 ? 1 : 0
+            minutes.append(["minute": minute, "sends": sends, "decryptions": 600, "loginsFailed": index % 7, "alerts": alerts])
+        }
+        var exchanges: [[String: Any]] = []
+        for index in 0..<100 {
+            let aborted = index % 10 == 0
+            let at: Int64 = (last - 100 + Int64(index)) * 60_000_000
+            let qber: Double = aborted ? 0.25 : 0.01
+            let bound: Double = aborted ? 0.29 : 0.04
+            exchanges.append(["at": at, "qber": qber, "qberUpperBound": bound, "threshold": 0.11, "aborted": aborted])
+        }
+        let reply: [String: Any] = [
+            "counters": ["encryptions": 1_000_080, "decryptions": 864_000, "encryptionsByMode": ["aes": 1_000_080],
+                         "decryptionsByMode": ["aes": 864_000], "alerts": 29, "alertsBySeverity": ["high": 29]],
+            "minutes": minutes, "exchanges": exchanges,
+        ]
+        let input = directory.appending("reply.json")
+        try JSONSerialization.data(withJSONObject: reply).write(to: URL(fileURLWithPath: input))
+        let page = directory.appending("million.html")
+        let started = ContinuousClock.now
+        let (status, _, err) = try await ChildProcess.run(Products.qsm, ["dashboard", "--html", page, "--window", "24h", "--input", input])
+        #expect(status == 0, "\(err)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let report = try await DashboardChecks.json(DashboardChecks.python, DashboardChecks.pageScript, [page])
+        Self.checkStructure(report)
+        #expect((report["bytes"] as? Int ?? .max) < 400_000, "the page grows with the traffic")
+        #expect((report["counters"] as? [String: Int])?["encryptions"] == 1_000_080)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("per 10 minutes"))
+        // 1,440 minutes of ~700 sends: 144 buckets of ~6,950, on a round axis of 10,000.
+        #expect(html.contains(">10,000</text>"))
+    }
+
+    @Test func badInputIsRefusedAndNothingIsWritten() async throws {
+        let directory = try TemporaryDirectory(prefix: "qsm-dashboard")
+        chmod(directory.path, 0o755)
+        let environment = ["PATH": "/usr/bin:/bin", "QSM_HOME": directory.appending("home"), "QSM_SOCKET": directory.appending("none.sock")]
+        // A directory that does not exist.
+        var (status, _, err) = try await ChildProcess.run(
+            Products.qsm, ["dashboard", "--html", directory.appending("missing/d.html")], environment: environment)
+        #expect(status != 0 && err.contains("does not exist"), "\(err)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("missing")))
+        // A window that does not parse, or is longer than the 24 hours kept.
+        for window in ["3d", "0h", "25h", "1.5h", "soon"] {
+            (status, _, err) = try await ChildProcess.run(
+                Products.qsm, ["dashboard", "--html", directory.appending("d.html"), "--window", window], environment: environment)
+            #expect(status != 0 && err.contains("--window"), "\(window): \(err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("d.html")))
+        // A directory nobody may write in (checked as nobody: root may write anywhere).
+        let locked = directory.appending("locked")
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o555])
+        let copy = directory.appending("qsm")
+        try FileManager.default.copyItem(atPath: Products.qsm, toPath: copy)
+        chmod(copy, 0o755)
+        (status, _, err) = try await ChildProcess.run("/usr/bin/setpriv", [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", copy, "dashboard", "--html", locked + "/d.html",
+        ], environment: environment)
+        #expect(status != 0 && err.contains("cannot write in"), "\(err)")
+        #expect((try FileManager.default.contentsOfDirectory(atPath: locked)).isEmpty)
+    }
+}
