@@ -114,7 +114,7 @@ let package = Package(
             name: "ForensicsTests",
             dependencies: ["Forensics", "Broker", "EventLog", "QSMEvents", "QSMTesting", protobuf, "qsm", "qsm-logload"]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink", nioCore, nioPosix]),
-        // Replays tools/fuzz/corpus and tools/fuzz/regressions through the fuzz entry functions.
+        // Replays tools/fuzz.d/corpus and tools/fuzz.d/regressions through the fuzz entry functions.
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "QKDTests", dependencies: ["QKD", "QSMTesting"]),
         .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting"]),
