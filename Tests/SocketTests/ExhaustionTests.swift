@@ -183,16 +183,9 @@ struct ExhaustionTests {
         #expect(try await daemon.stop() == 0)
 
         // Nothing acknowledged is lost, and the chain holds.
-        let log = try EventStore(directory: daemon.data + "/log", mode: .readOnly)
-        var stored = Set<String>()
-        try log.forEach(from: 1) { record in
-            if case .messageSent(let sent)? = try QSMEvent(record).body {
-                stored.insert(sent.messageID.map { String(format: "%02x", $0) }.joined())
-            }
-            return true
-        }
-        #expect(try log.verify().isValid)
-        log.close()
+        let (events, chainHolds) = try readLog(daemon.data)
+        let stored = sentMessageIDs(events)
+        #expect(chainHolds)
         let lost = acknowledged.filter { !stored.contains($0) }
         #expect(lost.isEmpty, "\(lost.count) of \(acknowledged.count) acknowledged sends are missing")
         let (status, _, verifyError) = try await ChildProcess.run(Products.qsm, ["audit", "verify", "--data", daemon.data])

@@ -1,4 +1,6 @@
+import EventLog
 import Foundation
+import QSMEvents
 import QSMTesting
 
 /// A blocking Varlink connection for tests that need many sockets, timings or raw frames: NUL-terminated
@@ -140,4 +142,25 @@ func rulesWithoutSendFlood() throws -> (directory: TemporaryDirectory, file: Str
     let file = directory.appending("rules.json")
     try Data(#"{"sendFlood": {"count": 0, "windowSeconds": 60}}"#.utf8).write(to: URL(fileURLWithPath: file))
     return (directory, file)
+}
+
+/// Every event of the log in the data directory `data` (read-only, as any auditor would) and whether its
+/// hash chain holds.
+func readLog(_ data: String) throws -> (events: [QSMEvent], chainHolds: Bool) {
+    let log = try EventStore(directory: data + "/log", mode: .readOnly)
+    defer { log.close() }
+    var events: [QSMEvent] = []
+    try log.forEach(from: 1) { record in
+        events.append(try QSMEvent(record))
+        return true
+    }
+    return (events, try log.verify().isValid)
+}
+
+/// The hex message ids of the MessageSent events among `events`.
+func sentMessageIDs(_ events: [QSMEvent]) -> Set<String> {
+    Set(events.compactMap { event in
+        guard case .messageSent(let sent)? = event.body else { return nil }
+        return sent.messageID.map { String(format: "%02x", $0) }.joined()
+    })
 }

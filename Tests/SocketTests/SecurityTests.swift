@@ -147,14 +147,10 @@ struct SecurityTests {
         // The log records every refusal: not-owner for bob and for nobody, each kind of session refusal, and a
         // not-admin refusal with nobody's uid for every admin method.
         #expect(try await daemon.stop() == 0)
-        var denials: [(QSMAccessDenied, UInt32)] = []
-        let log = try EventStore(directory: daemon.data + "/log", mode: .readOnly)
-        try log.forEach(from: 1) { record in
-            let event = try QSMEvent(record)
-            if case .accessDenied(let denied)? = event.body { denials.append((denied, event.peer.uid)) }
-            return true
+        let denials: [(QSMAccessDenied, UInt32)] = try readLog(daemon.data).events.compactMap { event in
+            guard case .accessDenied(let denied)? = event.body else { return nil }
+            return (denied, event.peer.uid)
         }
-        log.close()
         let notAdmin = denials.filter { $0.0.reason == .notAdmin && $0.1 == 65534 }.map(\.0.method)
         for (method, _) in adminCalls where method != "WatchAlerts" {
             #expect(notAdmin.contains { $0.hasSuffix(method) }, "no AccessDenied(not admin) for nobody's \(method): \(notAdmin)")
