@@ -5,6 +5,9 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+#if canImport(Glibc)
+import Glibc
+#endif
 public import ServiceLifecycle
 public import Varlink
 
@@ -12,6 +15,7 @@ public import Varlink
 public struct MetricsEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// The address to bind, as written (`127.0.0.1`, `::1`, `0.0.0.0`, ...).
     public let host: String
+    /// The TCP port, 1 to 65535.
     public let port: Int
 
     /// Parses `HOST:PORT` or `[IPv6]:PORT`.
@@ -50,18 +54,18 @@ public struct MetricsEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// 127.0.0.0/8 and ::1 (also written in full or as ::ffff:127.x.y.z).
     static func isLoopback(_ address: String) -> Bool {
         if address.hasPrefix("127.") || address.lowercased().hasPrefix("::ffff:127.") { return true }
-        guard address.contains(":"), let parsed = try? SocketAddress(ipAddress: address, port: 0),
-              case .v6(let v6) = parsed
-        else { return false }
-        var bytes = v6.address.sin6_addr
-        return withUnsafeBytes(of: &bytes) { raw in raw.prefix(15).allSatisfy { $0 == 0 } && raw[15] == 1 }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return false }
+        return bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1
     }
 
+    /// `HOST:PORT`, with brackets around an IPv6 address.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// A `--metrics-listen` value that cannot be used.
 public struct MetricsEndpointError: Error, CustomStringConvertible {
+    /// What is wrong with the value, in one line.
     public let description: String
     init(_ description: String) { self.description = description }
 }

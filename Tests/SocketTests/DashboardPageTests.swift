@@ -93,6 +93,40 @@ struct DashboardPageTests {
         #expect(try await daemon.stop() == 0)
     }
 
+    @Test func watchRewritesThePageAtomicallyAsThingsHappen() async throws {
+        let daemon = try await Daemon()
+        let viewer = daemon.directory.appending("viewer")
+        #expect(try await daemon.qsm(["register", "viewer", "--password-stdin"], input: "viewer-password", home: viewer).0 == 0)
+        #expect(try await daemon.qsm(["login", "viewer", "--password-stdin"], input: "viewer-password", home: viewer).0 == 0)
+        let page = daemon.directory.appending("watched.html")
+        let watcher = try ChildProcess(Products.qsm, ["dashboard", "--html", page, "--watch"], environment: [
+            "PATH": "/usr/bin:/bin", "QSM_SOCKET": daemon.socket, "QSM_HOME": viewer, "HOME": daemon.directory.path,
+        ])
+        func registrations() -> Int? {
+            guard let html = try? String(contentsOfFile: page, encoding: .utf8),
+                  let range = html.range(of: "data-counter=\"registrations\">") else { return nil }
+            return Int(html[range.upperBound...].prefix { $0.isNumber })
+        }
+        func waitFor(_ count: Int) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                if registrations() == count { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+        #expect(try await waitFor(1), "the first page was not written")
+        #expect(try await daemon.qsm(["register", "second", "--password-stdin"], input: "second-password", home: viewer).0 == 0)
+        #expect(try await waitFor(2), "the page was not rewritten after a registration")
+        #expect(try String(contentsOfFile: page, encoding: .utf8).contains("http-equiv=\"refresh\""))
+        // Written beside the page and renamed over it: no temporary file is left behind.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: daemon.directory.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        watcher.kill(SIGTERM)
+        _ = try await watcher.wait()
+        #expect(try await daemon.stop() == 0)
+    }
+
     @Test func aMillionEventsAreBucketedNotDrawnOneByOne() async throws {
         // A saved reply of 24 hours at about 700 sends a minute (a million in all), with 100 exchanges.
         let directory = try TemporaryDirectory(prefix: "qsm-dashboard")
