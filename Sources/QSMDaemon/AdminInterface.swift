@@ -63,7 +63,7 @@ public enum AdminInterface {
                 throw VarlinkError("io.qsm.Admin.NoSuchProjection", parameters: ["name": .string(projection)])
             }
             let swap = try VarlinkMapping.optionalBool(call, "swap") ?? false
-            let report = try await mapped { () async throws(BrokerError) in try await broker.rebuild(swap: swap, caller: caller) }
+            let report = try await mapped { () async throws(BrokerError) in try await broker.rebuild(swap: swap, projection: projection, caller: caller) }
             let names = projection.map { [$0] } ?? BrokerState.projectionNames
             return [
                 "position": VarlinkMapping.int(report.position),
@@ -72,6 +72,7 @@ public enum AdminInterface {
                     "name": .string(name), "live": .string(report.live[name] ?? ""), "rebuilt": .string(report.rebuilt[name] ?? ""),
                 ]) }),
                 "seconds": .double(report.seconds),
+                "swapped": .bool(report.swapped),
             ]
         }
         interface.method("Stats") { call in

@@ -68,7 +68,10 @@ extension Broker {
 
     /// Replays the log from position 1 into fresh projections beside the live ones and compares their
     /// digests at the same position; with `swap`, the rebuilt state replaces the live one.
-    public func rebuild(swap: Bool = false, caller: Caller) async throws(BrokerError) -> RebuildReport {
+    public func rebuild(swap: Bool = false, projection: String? = nil, caller: Caller) async throws(BrokerError) -> RebuildReport {
+        if let projection, !BrokerState.projectionNames.contains(projection) {
+            throw .invalidParameter(name: "projection", reason: "no projection named \(projection)")
+        }
         try await admin(caller, "Rebuild") { _ in () }
         let clock = ContinuousClock()
         let start = clock.now
@@ -93,9 +96,10 @@ extension Broker {
                 try StateLoader.replay(store: store, into: &caughtUp, through: state.position)
                 let live = try state.digests()
                 let rebuilt = try caughtUp.digests()
+                let differs = projection.map { live[$0] != rebuilt[$0] } ?? (live != rebuilt)
                 let report = RebuildReport(
                     position: state.position, live: live, rebuilt: rebuilt, eventsReplayed: replayed,
-                    seconds: replaySeconds, swapped: swap && live != rebuilt)
+                    seconds: replaySeconds, swapped: swap && differs)
                 return .success((report, caughtUp))
             } catch {
                 return .failure(.unavailable("rebuild failed: \(error)"))
@@ -106,7 +110,7 @@ extension Broker {
         guard report.swapped else { return report }
         let swapped = pipeline.state.withLock { state -> Bool in
             guard state.position == report.position else { return false }
-            state = caughtUp
+            if let projection { state.adopt(projection, from: caughtUp) } else { state = caughtUp }
             return true
         }
         return swapped ? report : RebuildReport(

@@ -30,6 +30,23 @@ public struct BrokerState: Sendable, Equatable {
         ids = IDSProjection(rules: rules)
     }
 
+    /// Takes the projection `name` from `other`, which must be at the same position (a rebuild that
+    /// swaps one projection only). Projections fold the same events independently, so any mix of them
+    /// at one position is a consistent state.
+    public mutating func adopt(_ name: String, from other: BrokerState) {
+        precondition(other.position == position, "adopting a projection from another position")
+        switch name {
+        case UsersProjection.name: users = other.users
+        case SessionsProjection.name: sessions = other.sessions
+        case KeyPoolsProjection.name: keyPools = other.keyPools
+        case InboxProjection.name: inbox = other.inbox
+        case HistoryProjection.name: history = other.history
+        case IDSProjection.name: ids = other.ids
+        case DashboardProjection.name: dashboard = other.dashboard
+        default: preconditionFailure("no projection named \(name)")
+        }
+    }
+
     /// Folds `event` into every projection. Events must come in position order.
     public mutating func evolve(_ event: QSMEvent) {
         var decryptedMode: String?

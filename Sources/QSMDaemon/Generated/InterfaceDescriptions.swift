@@ -180,9 +180,10 @@ method ReadEvents(from: ?int, limit: ?int) -> (event: Event)
 # Recomputes the hash chain: ok, the last position checked, and the first bad one if any.
 method VerifyChain() -> (ok: bool, lastPosition: int, firstBadPosition: ?int)
 
-# Replays the log from position 1 beside the live projections and compares digests; swap replaces the
-# live state when they differ. projection names one projection to report (default all).
-method Rebuild(projection: ?string, swap: ?bool) -> (position: int, equal: bool, digests: []ProjectionDigest, seconds: float)
+# Replays the log from position 1 beside the live projections and compares digests. projection names one
+# projection to compare (default all); swap replaces the live projection (or, without projection, the
+# whole state) with the rebuilt one when they differ, and swapped says whether it did.
+method Rebuild(projection: ?string, swap: ?bool) -> (position: int, equal: bool, digests: []ProjectionDigest, seconds: float, swapped: bool)
 
 # Log and pipeline figures.
 method Stats() -> (head: int, logBytes: int, mapBytes: int, commits: int, events: int, batches: int, commands: int, users: int, messages: int)

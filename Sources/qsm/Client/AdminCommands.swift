@@ -53,9 +53,10 @@ extension QSM {
 
         struct Rebuild: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Replay the log into fresh projections and compare digests with the live ones.")
-            @Option(help: "Report only this projection.") var projection: String?
-            @Flag(help: "Replace the live state when the digests differ.") var swap = false
+                abstract: "Replay the log into fresh projections and compare digests with the live ones.",
+                discussion: "Projections: users, sessions, keyPools, inbox, history, ids, dashboard.")
+            @Option(help: "Compare (and with --swap replace) only this projection.") var projection: String?
+            @Flag(help: "Replace the live projection(s) with the rebuilt ones when the digests differ.") var swap = false
             @OptionGroup var options: ClientOptions
 
             func run() throws {
@@ -68,8 +69,10 @@ extension QSM {
                                  Output.double(reply["seconds"]), reply["equal"] as? Bool == true ? "equal" : "DIFFERENT"))
                     for digest in reply["digests"] as? [[String: Any]] ?? [] {
                         let same = (digest["live"] as? String) == (digest["rebuilt"] as? String)
-                        print("  \(digest["name"] ?? "")  \(same ? "equal" : "differs")  \(digest["live"] ?? "")")
+                        print("  \(digest["name"] ?? "")  \(same ? "equal" : "differs")  \(digest["live"] ?? "")"
+                              + (same ? "" : "  rebuilt \(digest["rebuilt"] ?? "")"))
                     }
+                    if reply["swapped"] as? Bool == true { print("swapped: the live state now holds the rebuilt projection(s)") }
                 }
             }
         }
