@@ -63,8 +63,8 @@ public enum IDSRescan {
             scanned = stored.position
             if scanned & 0xFFFF == 0 { progress?(scanned, head) }
             do {
-                let header = try RecordHeader(record: stored.record)
-                guard relevantTypes.contains(header.type) else { return true }
+                let type = try typeID(of: stored.record)
+                guard relevantTypes.contains(type) else { return true }
                 let event = try QSMEvent(stored)
                 if case .alertRaised(let alert) = event.body {
                     recorded[alert.alertID] = (alert, stored.position)
@@ -100,6 +100,44 @@ public enum IDSRescan {
         }
         findings.sort { ($0.trigger, $0.id) < ($1.trigger, $1.id) }
         return Report(eventsScanned: scanned, findings: findings)
+    }
+
+    /// The record's type id (header field 3), read without decoding the rest: most records are skipped
+    /// on it. Falls back to the full header decoder for anything unexpected.
+    static func typeID(of record: Data) throws -> UInt32 {
+        let found: UInt32? = record.withUnsafeBytes { bytes in
+            var index = 0
+            func varint() -> UInt64? {
+                var value: UInt64 = 0
+                var shift: UInt64 = 0
+                while index < bytes.count, shift < 64 {
+                    let byte = bytes[index]
+                    index += 1
+                    value |= UInt64(byte & 0x7F) << shift
+                    if byte & 0x80 == 0 { return value }
+                    shift += 7
+                }
+                return nil
+            }
+            while index < bytes.count {
+                guard let tag = varint() else { return nil }
+                let field = tag >> 3
+                switch tag & 7 {
+                case 0:
+                    guard let value = varint() else { return nil }
+                    if field == 3 { return UInt32(exactly: value) }
+                case 2:
+                    guard let length = varint(), length <= UInt64(bytes.count - index) else { return nil }
+                    index += Int(length)
+                default:
+                    return nil
+                }
+                if field > 15 { return nil }  // the body: the header had no type
+            }
+            return nil
+        }
+        if let found { return found }
+        return try RecordHeader(record: record).type
     }
 
     private static func severityName(_ raw: Int) -> String {
