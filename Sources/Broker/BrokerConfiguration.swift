@@ -17,7 +17,10 @@ public struct BrokerConfiguration: Sendable {
     public var maxPasswordBytes = 1024
     /// Qubits of an exchange when the caller does not say, and bounds on what a caller may ask.
     public var defaultQubits = 200_000
-    public var minQubits = 10_000
+    /// Below about 40,000 qubits the parameter estimate's sample is so small that its finite-key upper
+    /// bound on the QBER exceeds 11% even on a clean 1% channel: every exchange would abort and be alerted
+    /// as eavesdropping. Such requests are refused as bad input instead.
+    public var minQubits = 40_000
     public var maxQubits = 10_000_000
     /// Channel noise when the caller does not say (an ideal channel has none; real links have ~1-3%).
     public var defaultNoise = 0.01

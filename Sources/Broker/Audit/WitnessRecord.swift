@@ -68,8 +68,11 @@ public struct WitnessRecord: Sendable, Hashable {
             throw WitnessError(reason: "cannot read the witness file \(path)")
         }
         var records: [WitnessRecord] = []
-        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.isEmpty {
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        // A last line without its line feed is being written now, or was cut short by a crash: qsmd
+        // appends whole lines, so it is not a record yet.
+        if data.last != UInt8(ascii: "\n") { lines.removeLast() }
+        for (index, line) in lines.enumerated() where !line.isEmpty {
             do { records.append(try WitnessRecord(line: String(line))) } catch {
                 throw WitnessError(reason: "\(path) line \(index + 1): \(error.reason)")
             }
