@@ -23,8 +23,9 @@ public enum EventJSON {
         json.key("actor")
         json.string(event.actor)
         json.key("body")
-        if let body = event.body { appendBody(body, to: &json) } else { json.null() }
-        if let bodyUnknown = event.body.map(\.message.unknownFields.data), !bodyUnknown.isEmpty {
+        var bodyUnknown = Data()
+        if let body = event.body { bodyUnknown = appendBody(body, to: &json) } else { json.null() }
+        if !bodyUnknown.isEmpty {
             json.key("bodyUnknownFieldsHex")
             json.hex(bodyUnknown)
         }
@@ -61,35 +62,44 @@ public enum EventJSON {
         json.endObject()
     }
 
-    // Each body's fields, in sorted order of their JSON names.
-    private static func appendBody(_ body: QSMEvent.OneOf_Body, to json: inout CanonicalJSON) {
+    /// Each body's fields, in sorted order of their JSON names; returns the body's unknown fields
+    /// (taken per case: going through `body.message` would box every body in an existential).
+    private static func appendBody(_ body: QSMEvent.OneOf_Body, to json: inout CanonicalJSON) -> Data {
         json.beginObject()
+        var unknown = Data()
         switch body {
         case .userRegistered(let e):
+            unknown = e.unknownFields.data
             json.key("passwordHash"); json.string(e.passwordHash)
             if e.hasPqcPrivateKey { json.key("pqcPrivateKey"); wrapped(e.pqcPrivateKey, &json) }
             json.key("pqcPublicKey"); json.hex(e.pqcPublicKey)
             json.key("username"); json.string(e.username)
         case .passwordChanged(let e):
+            unknown = e.unknownFields.data
             json.key("passwordHash"); json.string(e.passwordHash)
             if e.hasPqcPrivateKey { json.key("pqcPrivateKey"); wrapped(e.pqcPrivateKey, &json) }
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.passwordChangedReason, &json)
             json.key("username"); json.string(e.username)
         case .loginSucceeded(let e):
+            unknown = e.unknownFields.data
             json.key("expiresAtUs"); json.number(e.expiresAtUs)
             json.key("sessionId"); json.hex(e.sessionID)
             json.key("username"); json.string(e.username)
         case .loginFailed(let e):
+            unknown = e.unknownFields.data
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.loginFailedReason, &json)
             json.key("username"); json.string(e.username)
         case .loggedOut(let e):
+            unknown = e.unknownFields.data
             json.key("sessionId"); json.hex(e.sessionID)
             json.key("username"); json.string(e.username)
         case .sessionExpired(let e):
+            unknown = e.unknownFields.data
             json.key("expiredAtUs"); json.number(e.expiredAtUs)
             json.key("sessionId"); json.hex(e.sessionID)
             json.key("username"); json.string(e.username)
         case .keyExchangeCompleted(let e):
+            unknown = e.unknownFields.data
             json.key("exchangeId"); json.hex(e.exchangeID)
             if e.hasFigures { json.key("figures"); figures(e.figures, &json) }
             json.key("initiator"); json.string(e.initiator)
@@ -98,6 +108,7 @@ public enum EventJSON {
             json.key("peer"); json.string(e.peer)
             json.key("poolOffset"); json.number(e.poolOffset)
         case .keyExchangeAborted(let e):
+            unknown = e.unknownFields.data
             json.key("detail"); json.string(e.detail)
             json.key("exchangeId"); json.hex(e.exchangeID)
             if e.hasFigures { json.key("figures"); figures(e.figures, &json) }
@@ -105,6 +116,7 @@ public enum EventJSON {
             json.key("peer"); json.string(e.peer)
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.keyExchangeAbortedReason, &json)
         case .messageSent(let e):
+            unknown = e.unknownFields.data
             json.key("blockCounter"); json.number(e.blockCounter)
             json.key("ciphertext"); json.hex(e.ciphertext)
             json.key("encapsulatedKey"); json.hex(e.encapsulatedKey)
@@ -126,10 +138,12 @@ public enum EventJSON {
             json.key("size"); json.number(e.size)
             json.key("tag"); json.hex(e.tag)
         case .messageDecrypted(let e):
+            unknown = e.unknownFields.data
             json.key("messageId"); json.hex(e.messageID)
             json.key("reader"); json.string(e.reader)
             json.key("sender"); json.string(e.sender)
         case .accessDenied(let e):
+            unknown = e.unknownFields.data
             json.key("method"); json.string(e.method)
             json.key("owner"); json.string(e.owner)
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.accessDeniedReason, &json)
@@ -137,6 +151,7 @@ public enum EventJSON {
             json.key("resourceId"); json.string(e.resourceID)
             json.key("username"); json.string(e.username)
         case .alertRaised(let e):
+            unknown = e.unknownFields.data
             json.key("alertId"); json.string(e.alertID)
             json.key("evidencePositions")
             json.beginArray()
@@ -148,15 +163,18 @@ public enum EventJSON {
             json.key("summary"); json.string(e.summary)
             json.key("triggerPosition"); json.number(e.triggerPosition)
         case .accountLocked(let e):
+            unknown = e.unknownFields.data
             json.key("level"); json.number(e.level)
             json.key("rule"); json.string(e.rule)
             json.key("triggerPosition"); json.number(e.triggerPosition)
             json.key("untilUs"); json.number(e.untilUs)
             json.key("username"); json.string(e.username)
         case .accountUnlocked(let e):
+            unknown = e.unknownFields.data
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.accountUnlockedReason, &json)
             json.key("username"); json.string(e.username)
         case .checkpointSigned(let e):
+            unknown = e.unknownFields.data
             json.key("algorithm"); json.string(e.algorithm)
             json.key("chainHash"); json.hex(e.chainHash)
             json.key("checkpointPosition"); json.number(e.checkpointPosition)
@@ -164,6 +182,7 @@ public enum EventJSON {
             json.key("signature"); json.hex(e.signature)
         }
         json.endObject()
+        return unknown
     }
 
     private static func enumValue(_ rawValue: Int, _ names: [StaticString], _ json: inout CanonicalJSON) {

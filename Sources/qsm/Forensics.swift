@@ -86,10 +86,7 @@ extension QSM.Forensics {
 
         func run() async throws {
             try reportingForensicsErrors { () throws(ForensicsError) in
-                var filters = EventFilterOptions()
-                filters.since = since
-                filters.until = until
-                let query = try filters.query()
+                let query = try makeQuery(since: since, until: until)
                 let log = try ForensicLog(dataDirectory: options.directory.data)
                 let output = BufferedOutput()
                 if !options.json { try output.write(EventSummary.header(roles: true) + "\n") }

@@ -37,17 +37,25 @@ struct EventFilterOptions: ParsableArguments {
 
     /// The query these options describe; relative times count from now.
     func query() throws(ForensicsError) -> EventQuery {
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        var query = EventQuery()
-        query.from = from
-        query.to = to
-        query.types = try EventQuery.parseTypes(type)
-        query.actor = actor
-        query.since = try since.map { text throws(ForensicsError) in try EventQuery.parseTime(text, option: "--since", nowMicros: now) }
-        query.until = try until.map { text throws(ForensicsError) in try EventQuery.parseTime(text, option: "--until", nowMicros: now) }
-        try query.validate()
-        return query
+        try makeQuery(from: from, to: to, types: type, actor: actor, since: since, until: until)
     }
+}
+
+/// A validated query from command-line values; relative times count from now. (A free function:
+/// option groups cannot be built by hand outside parsing.)
+func makeQuery(
+    from: UInt64? = nil, to: UInt64? = nil, types: [String] = [], actor: String? = nil, since: String?, until: String?
+) throws(ForensicsError) -> EventQuery {
+    let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+    var query = EventQuery()
+    query.from = from
+    query.to = to
+    query.types = try EventQuery.parseTypes(types)
+    query.actor = actor
+    query.since = try since.map { text throws(ForensicsError) in try EventQuery.parseTime(text, option: "--since", nowMicros: now) }
+    query.until = try until.map { text throws(ForensicsError) in try EventQuery.parseTime(text, option: "--until", nowMicros: now) }
+    try query.validate()
+    return query
 }
 
 /// Runs an offline forensic command: its errors go to standard error as one line and become the
