@@ -22,7 +22,7 @@ public enum AdminInterface {
         }
         interface.streamingMethod("WatchAlerts") { call, replier in
             let caller = admins.caller(for: call.peer)
-            var seen = try await mapped { () async throws(BrokerError) in try await broker.alerts(limit: 1, caller: caller) }.first?.position ?? 0
+            var seen = try await mapped { () async throws(BrokerError) in try await broker.alerts(limit: 1, caller: caller, method: "WatchAlerts") }.first?.position ?? 0
             for await _ in broker.changes() {
                 let fresh = try await mapped { () async throws(BrokerError) in try await broker.alerts(after: seen, caller: caller) }
                 for item in fresh {

@@ -42,9 +42,10 @@ extension Broker {
     }
 
     /// Recorded alerts, newest first.
-    public func alerts(limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [IDSProjection.Alert] {
+    /// `method` names the call in the AccessDenied event of a refusal (WatchAlerts starts with this one).
+    public func alerts(limit: Int? = nil, caller: Caller, method: String = "Alerts") async throws(BrokerError) -> [IDSProjection.Alert] {
         let limit = try Validation.limit(limit, default: 100)
-        return try await admin(caller, "Alerts") { Array($0.ids.alerts.suffix(limit).reversed()) }
+        return try await admin(caller, method) { Array($0.ids.alerts.suffix(limit).reversed()) }
     }
 
     /// Events from position `from`, decoded.
