@@ -68,7 +68,15 @@ struct DeterminismTests {
         #expect(rebuild.rebuilt == live)
 
         try await test.restart()
-        #expect(try test.broker.log.head().position == head, "replaying raises nothing new")
+        // Closing appends one signed checkpoint of the head (docs/audit.md); replaying raises nothing else.
+        let reopened = try test.broker.log.head().position
+        #expect(reopened == head + 1, "replaying raises nothing new")
+        let closing = try QSMEvent(try #require(try test.broker.log.event(at: reopened)))
+        guard case .checkpointSigned(let checkpoint) = closing.body else {
+            Issue.record("the event appended at close is \(closing.type), not a checkpoint")
+            return
+        }
+        #expect(checkpoint.checkpointPosition == head)
         let snapshot = try #require(try test.broker.log.loadSnapshot(named: "broker"))
         #expect(snapshot.position >= 30_000, "the restart loaded a snapshot and replayed the tail")
         #expect(try test.broker.state.digests() == live)
