@@ -102,6 +102,7 @@ struct QSMD: AsyncParsableCommand {
             socketPath: socketPath,
             info: VarlinkServiceInfo(vendor: "qsm", product: "qsmd", version: "0.1.0", url: "https://github.com/qsm/qsm"))
         settings.apply(to: &server)
+        raiseOpenFileLimit(toServe: server.maxConnections, logger: logger)
         server.enableCertification = varlinkCertification
         let interfaces = [
             try BrokerInterface.make(broker: broker, description: InterfaceDescriptions.broker, admins: admins),
@@ -114,3 +115,26 @@ struct QSMD: AsyncParsableCommand {
         try await group.run()
     }
 }
+
+/// Raises the soft limit on open files towards the hard one, so `maxConnections` (plus the log, the
+/// listening socket and a margin) can be reached: the usual soft limit of 1,024 would otherwise leave
+/// connections past it waiting in the backlog instead of being served or refused.
+func raiseOpenFileLimit(toServe connections: Int, logger: Logger) {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return }
+    let wanted = rlim_t(max(0, connections) + 64)
+    guard limit.rlim_cur < wanted else { return }
+    let raised = min(wanted, limit.rlim_max)
+    limit.rlim_cur = raised
+    if setrlimit(RLIMIT_NOFILE_VALUE, &limit) != 0 || raised < wanted {
+        logger.warning(
+            "The open-file limit is below maxConnections",
+            metadata: ["limit": "\(raised)", "maxConnections": "\(connections)"])
+    }
+}
+
+#if canImport(Glibc)
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif
