@@ -14,14 +14,27 @@ import Testing
         return names.filter { !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0) }
     }
 
-    @Test(arguments: FuzzTargets.all.map(\.name))
-    func corpusAndRegressionsReplay(target: String) throws {
+    /// Runs `body` on a thread of its own: the entry functions block their caller while async work runs on
+    /// Swift's cooperative pool, which must not be the caller (two threads on a 2-core machine).
+    static func onOwnThread(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                body()
+                continuation.resume()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    @Test(.serialized, arguments: FuzzTargets.all.map(\.name))
+    func corpusAndRegressionsReplay(target: String) async throws {
         let run = try #require(FuzzTargets.target(named: target))
         let corpus = Self.inputs("corpus", target)
         #expect(!corpus.isEmpty, "no seed corpus for \(target)")
-        for file in corpus + Self.inputs("regressions", target) {
-            let data = try Data(contentsOf: file)
-            data.withUnsafeBytes { run($0) }
+        let inputs = try (corpus + Self.inputs("regressions", target)).map { try Data(contentsOf: $0) }
+        await Self.onOwnThread {
+            for data in inputs { data.withUnsafeBytes { run($0) } }
         }
     }
 
