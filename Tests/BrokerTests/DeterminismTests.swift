@@ -79,7 +79,8 @@ struct DeterminismTests {
         #expect(checkpoint.checkpointPosition == head)
         let snapshot = try #require(try test.broker.log.loadSnapshot(named: "broker"))
         #expect(snapshot.position >= 30_000, "the restart loaded a snapshot and replayed the tail")
-        #expect(try test.broker.state.digests() == live)
+        let restarted = try test.broker.state.digests()
+        #expect(restarted == live, "differing after restart: \(live.keys.filter { live[$0] != restarted[$0] }.sorted())")
 
         let events = try test.broker.log.read(from: 1, limit: Int(head)).map { try QSMEvent($0) }
         let alerts = events.compactMap { event -> QSMAlertRaised? in

@@ -21,10 +21,25 @@ public struct KeyPoolsProjection: Projection {
     }
 
     public private(set) var pools: [String: PairPool] = [:]
-    /// Bits consumed by the last event folded (for the dashboard's key bits used).
+    /// Bits consumed by the last event folded (for the dashboard's key bits used). An output of the
+    /// fold, not state: it is not encoded, so it takes no part in snapshots or digests (it would make two
+    /// states that differ only by a trailing checkpoint look different).
     public private(set) var lastConsumedBits: UInt64 = 0
 
+    private enum StateKeys: String, CodingKey { case pools }
+
     public init() {}
+
+    public init(from decoder: any Swift.Decoder) throws {
+        pools = try decoder.container(keyedBy: StateKeys.self).decode([String: PairPool].self, forKey: .pools)
+    }
+
+    public func encode(to encoder: any Swift.Encoder) throws {
+        var container = encoder.container(keyedBy: StateKeys.self)
+        try container.encode(pools, forKey: .pools)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.pools == rhs.pools }
 
     /// The pool of `first` and `second`, in either order.
     public func pool(_ first: String, _ second: String) -> PairPool? { pools[Self.pairKey(first, second)] }
