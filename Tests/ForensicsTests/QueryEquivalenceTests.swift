@@ -157,13 +157,21 @@ struct QueryEquivalenceTests {
         let generated = try await GeneratedLog.get()
         var withDenials = 0
         var withReads = 0
-        for id in generated.summary.messageIDs.prefix(60) + [Data(repeating: 0, count: 16)] {
-            let named = generated.all.filter { namedMessage($0) == id }
+        let ids = Array(generated.summary.messageIDs.prefix(40)) + [Data(repeating: 0, count: 16)]
+        // One pass over the log for every id (not one per id: this runs in debug builds).
+        let wanted = Set(ids)
+        var namedBy: [Data: [QSMEvent]] = [:]
+        var alertEvents: [(QSMEvent, QSMAlertRaised)] = []
+        for event in generated.all {
+            if let id = namedMessage(event), wanted.contains(id) { namedBy[id, default: []].append(event) }
+            if case .alertRaised(let alert)? = event.body { alertEvents.append((event, alert)) }
+        }
+        for (index, id) in ids.enumerated() {
+            let named = namedBy[id] ?? []
             let cited = Set(named.map(\.position))
-            let alerts = generated.all.filter { event in
-                guard case .alertRaised(let alert)? = event.body else { return false }
-                return cited.contains(alert.triggerPosition) || alert.evidencePositions.contains(where: cited.contains)
-            }
+            let alerts = alertEvents.filter { _, alert in
+                cited.contains(alert.triggerPosition) || alert.evidencePositions.contains(where: cited.contains)
+            }.map(\.0)
             let report = try generated.log.message(id)
             let sent = named.filter { if case .messageSent? = $0.body { true } else { false } }
             let reads = named.filter { if case .messageDecrypted? = $0.body { true } else { false } }
@@ -175,8 +183,8 @@ struct QueryEquivalenceTests {
             #expect(report.isEmpty == named.isEmpty)
             if !denied.isEmpty { withDenials += 1 }
             if !reads.isEmpty { withReads += 1 }
-            // The same report without indexes.
-            #expect(try generated.log.message(id, useIndexes: false) == report)
+            // The same report without indexes (a full scan), for a few.
+            if index % 10 == 0 { #expect(try generated.log.message(id, useIndexes: false) == report) }
         }
         #expect(withDenials > 0 && withReads > 0)
     }
