@@ -82,6 +82,23 @@ extension EventStore {
         return StorageStats(mapSize: environment.mapSize, fileSize: (attributes?[.size] as? Int) ?? 0)
     }
 
+    /// The highest position of an event of type `type`, or nil when there is none: one index lookup,
+    /// where `positions(type:)` would read every entry to find the last.
+    public func lastPosition(type: UInt32) throws(EventLogError) -> UInt64? {
+        let key = Keys.type(type)
+        do {
+            return try environment.read { txn in
+                try txn.withCursor(databases.byType) { cursor -> UInt64? in
+                    let found = try key.withUnsafeBytes { k in try cursor.get(MDB_SET_KEY, key: k) }
+                    guard found != nil, let last = try cursor.get(MDB_LAST_DUP) else { return nil }
+                    return try Keys.decodePosition(last.value)
+                }
+            }
+        } catch {
+            throw Self.mapped(error, path: path)
+        }
+    }
+
     private func indexPositions(_ dbi: MDB_dbi, key: [UInt8], after: UInt64, limit: Int)
         throws(EventLogError) -> [UInt64]
     {

@@ -97,7 +97,7 @@ final class Checkpointer: Sendable {
 
     /// The log's latest checkpoint, found through the type index.
     static func latestRecord(in store: EventStore) throws -> WitnessRecord? {
-        guard let position = try store.positions(type: EventType.checkpointSigned.rawValue).last,
+        guard let position = try store.lastPosition(type: EventType.checkpointSigned.rawValue),
               let stored = try store.event(at: position)
         else { return nil }
         let event = try QSMEvent(stored)
