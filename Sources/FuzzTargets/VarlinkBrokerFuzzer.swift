@@ -70,6 +70,22 @@ public enum VarlinkBrokerFuzzer {
             values.append(("#msg", sent?.messageID ?? "no-message"))
             substitutions.withLock { $0 = values }
         }
+
+        /// Logs the current users in again, or enrols new ones when either login fails.
+        func renewSessions() async throws {
+            let values = substitutions.withLock { $0 }
+            let lookup = Dictionary(values, uniquingKeysWith: { first, _ in first })
+            let caller = Caller(peer: EventLog.PeerCredentials(uid: 1001, gid: 1001, pid: 4242))
+            var renewed = values
+            for name in ["alice", "bob"] {
+                guard let user = lookup["%\(name)"], let password = lookup["$\(name)"],
+                    let login = try? await broker.login(username: user, password: password, caller: caller),
+                    let index = renewed.firstIndex(where: { $0.0 == "@\(name)" })
+                else { return try await enrol() }
+                renewed[index].1 = login.token
+            }
+            substitutions.withLock { $0 = renewed }
+        }
     }
 
     /// The broker's clock, in microseconds: 0.1 s further for each input.
@@ -79,16 +95,18 @@ public enum VarlinkBrokerFuzzer {
 
     static let state = Mutex<(fixture: Fixture?, runs: Int, renewUsers: Bool)>((nil, 0, false))
 
-    /// The fixture for the next input: a new broker every 20,000 inputs, new users every 2,000 and after
-    /// an input that may have ended their sessions (`endsSessions`, for the next input).
+    /// The fixture for the next input: a new broker (and users) every 500 inputs, so the log that
+    /// `Rebuild` and `ReadEvents` walk stays short; new sessions after an input that may have ended them
+    /// (`endsSessions`, for the next input), by logging in again: new users, whose first message costs a
+    /// key exchange, only when that fails (a changed password, a locked account).
     static func fixture(endsSessions: Bool) -> Fixture {
         let (current, runs, renewUsers) = state.withLock { value in
             value.runs += 1
             defer { value.renewUsers = endsSessions }
             return (value.fixture, value.runs, value.renewUsers)
         }
-        if let current, runs % 20_000 != 0 {
-            if renewUsers || runs % 2_000 == 0 { runBlocking { try! await current.enrol() } }
+        if let current, runs % 500 != 0 {
+            if renewUsers { runBlocking { try! await current.renewSessions() } }
             return current
         }
         let fresh = runBlocking {
