@@ -172,26 +172,26 @@ public enum VarlinkBrokerFuzzer {
         }
     }
 
-    /// `bytes` with each placeholder replaced by its value.
+    /// `bytes` with each placeholder replaced by its value, in one pass: a placeholder starts with one of
+    /// four sigils, so most bytes are copied after a single comparison.
     static func substitute(_ bytes: [UInt8], _ substitutions: [(String, String)]) -> [UInt8] {
-        var result = bytes
-        for (placeholder, value) in substitutions {
-            let pattern = Array(placeholder.utf8), replacement = Array(value.utf8)
-            var out: [UInt8] = []
-            var index = 0
-            while index < result.count {
-                if result[index] == pattern[0], result.count - index >= pattern.count,
-                    result[index..<index + pattern.count].elementsEqual(pattern)
-                {
+        let rules = substitutions.map { (Array($0.0.utf8), Array($0.1.utf8)) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        scan: while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "@") || byte == UInt8(ascii: "%") || byte == UInt8(ascii: "$") || byte == UInt8(ascii: "#") {
+                for (pattern, replacement) in rules
+                where bytes.count - index >= pattern.count && bytes[index..<index + pattern.count].elementsEqual(pattern) {
                     out += replacement
                     index += pattern.count
-                } else {
-                    out.append(result[index])
-                    index += 1
+                    continue scan
                 }
             }
-            result = out
+            out.append(byte)
+            index += 1
         }
-        return result
+        return out
     }
 }

@@ -66,6 +66,10 @@ public struct IDSRules: Codable, Sendable, Equatable {
         try validate(source: source)
     }
 
+    /// The longest window or penalty a rules file may set: ten years. Durations become microseconds
+    /// added to event times, so an unbounded one would overflow; nothing useful needs longer.
+    public static let maxDurationSeconds: Int64 = 10 * 366 * 86_400
+
     func validate(source: String) throws {
         let thresholds: [(String, Threshold)] = [
             ("bruteForce", bruteForce), ("passwordSpraying", passwordSpraying), ("failureSurge", failureSurge),
@@ -80,6 +84,14 @@ public struct IDSRules: Codable, Sendable, Equatable {
         }
         guard lockoutSeconds >= 1, maxLockoutSeconds >= lockoutSeconds, throttleSeconds >= 1, offenceMemorySeconds >= 1
         else { throw IDSRulesError(path: source, reason: "lockout, throttle and memory durations must be positive") }
+        let durations: [(String, Int64)] =
+            thresholds.map { ("\($0.0).windowSeconds", $0.1.windowSeconds) } + [
+                ("lockoutSeconds", lockoutSeconds), ("maxLockoutSeconds", maxLockoutSeconds),
+                ("throttleSeconds", throttleSeconds), ("offenceMemorySeconds", offenceMemorySeconds),
+            ]
+        for (name, seconds) in durations where seconds > Self.maxDurationSeconds {
+            throw IDSRulesError(path: source, reason: "\(name) is \(seconds) s; at most \(Self.maxDurationSeconds) s (ten years)")
+        }
     }
 
     enum CodingKeys: String, CodingKey {
