@@ -84,4 +84,22 @@ struct SocketFileTests {
         #expect(server.connectionCount == 0)
         _ = client
     }
+
+    /// Connections accepted while the server stops (still in NIO's accept stream, not yet served) are
+    /// closed, not dropped: NIO traps when an accepted NIOAsyncChannel is released unfinished (swift-nio
+    /// issue 2813; it crashed qsmd once in the crash-loop test). Each round connects 64 clients in a burst
+    /// and stops at once; every client must then see its connection closed.
+    @Test func stoppingDuringABurstOfConnectionsClosesEveryOne() async throws {
+        for _ in 0..<25 {
+            let path = try temporarySocketPath()
+            let server = VarlinkServer(configuration: configuration(path), interfaces: try testInterfaces())
+            try await server.start()
+            // A blocking connect returns once the kernel queued the connection, before NIO accepts it.
+            let clients = try await offload { try (0..<64).map { _ in try TestClient(path: path, receiveTimeoutSeconds: 5) } }
+            await server.stop()
+            let closed = try await offload { try clients.map { try $0.waitForClose() } }
+            #expect(closed.allSatisfy { $0 }, "\(closed.filter { !$0 }.count) of 64 connections left open")
+            #expect(server.connectionCount == 0)
+        }
+    }
 }

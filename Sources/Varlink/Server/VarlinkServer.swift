@@ -20,6 +20,12 @@ public final class VarlinkServer: Sendable {
         var socketInode: UInt64?
         var nextConnectionID = 0
         var connections: [Int: (channel: any Channel, activity: ConnectionActivity)] = [:]
+        /// Accepted connections not yet taken from NIO's accept stream. Holding them keeps their writers
+        /// alive: when the server closes, NIO drops what the stream still buffers, and a dropped
+        /// NIOAsyncChannel whose writer was never finished traps the process (swift-nio issue 2813).
+        var unserved: [ObjectIdentifier: NIOAsyncChannel<InboundFrame, ByteBuffer>] = [:]
+        /// Set once stop() has closed the unserved connections; later ones are closed as they come.
+        var unservedClosed = false
     }
 
     /// The configuration the server was created with.
@@ -96,6 +102,12 @@ public final class VarlinkServer: Sendable {
             }
         }
         await task?.value
+        let unserved = state.withLock { state in
+            state.unservedClosed = true
+            defer { state.unserved = [:] }
+            return Array(state.unserved.values)
+        }
+        for channel in unserved { try? await channel.executeThenClose { _, _ in } }
         SocketFile.remove(configuration.socketPath, inode: inode)
         logger.info("Stopped", metadata: ["varlink.socket": "\(configuration.socketPath)"])
     }
@@ -136,6 +148,13 @@ public final class VarlinkServer: Sendable {
                     let wrapped = try NIOAsyncChannel<InboundFrame, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
+                    let held = self.state.withLock { state in
+                        guard !state.unservedClosed else { return false }
+                        state.unserved[ObjectIdentifier(channel)] = wrapped
+                        return true
+                    }
+                    // Accepted after stop() closed the unserved ones: nobody will serve it; finish it here.
+                    if !held { Task { try? await wrapped.executeThenClose { _, _ in } } }
                     return (wrapped, peer, activity)
                 }
             }
@@ -146,6 +165,7 @@ public final class VarlinkServer: Sendable {
             do {
                 try await server.executeThenClose { inbound in
                     for try await accepted in inbound {
+                        _ = state.withLock { $0.unserved.removeValue(forKey: ObjectIdentifier(accepted.channel.channel)) }
                         guard let id = admit(accepted) else {
                             logger.warning("Connection refused: limit reached", metadata: ["peer": "\(accepted.peer)"])
                             // executeThenClose finishes the writer (NIO traps on a writer dropped unfinished).
