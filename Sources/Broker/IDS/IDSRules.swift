@@ -76,21 +76,23 @@ public struct IDSRules: Codable, Sendable, Equatable {
             ("unauthorizedAccess", unauthorizedAccess), ("keyExchangeAborts", keyExchangeAborts),
             ("sendFlood", sendFlood), ("staleTokens", staleTokens),
         ]
-        for (name, threshold) in thresholds where threshold.count < 0 || threshold.windowSeconds < 1 {
-            throw IDSRulesError(path: source, reason: "\(name) needs a count of at least 0 (0: off) and a window of at least 1 s")
+        for (name, threshold) in thresholds where threshold.count < 0 {
+            throw IDSRulesError(path: source, reason: "\(name) needs a count of at least 0 (0: off)")
         }
         guard qberDriftLimit > 0, qberDriftLimit <= 1, qberDriftSamples >= 1 else {
             throw IDSRulesError(path: source, reason: "qberDriftLimit must be in (0, 1] and qberDriftSamples >= 1")
         }
-        guard lockoutSeconds >= 1, maxLockoutSeconds >= lockoutSeconds, throttleSeconds >= 1, offenceMemorySeconds >= 1
-        else { throw IDSRulesError(path: source, reason: "lockout, throttle and memory durations must be positive") }
         let durations: [(String, Int64)] =
             thresholds.map { ("\($0.0).windowSeconds", $0.1.windowSeconds) } + [
                 ("lockoutSeconds", lockoutSeconds), ("maxLockoutSeconds", maxLockoutSeconds),
                 ("throttleSeconds", throttleSeconds), ("offenceMemorySeconds", offenceMemorySeconds),
             ]
-        for (name, seconds) in durations where seconds > Self.maxDurationSeconds {
-            throw IDSRulesError(path: source, reason: "\(name) is \(seconds) s; at most \(Self.maxDurationSeconds) s (ten years)")
+        for (name, seconds) in durations where !(1...Self.maxDurationSeconds).contains(seconds) {
+            throw IDSRulesError(
+                path: source, reason: "\(name) is \(seconds) s; it must lie between 1 s and \(Self.maxDurationSeconds) s (ten years)")
+        }
+        guard maxLockoutSeconds >= lockoutSeconds else {
+            throw IDSRulesError(path: source, reason: "maxLockoutSeconds must be at least lockoutSeconds")
         }
     }
 

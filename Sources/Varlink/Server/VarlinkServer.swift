@@ -107,7 +107,7 @@ public final class VarlinkServer: Sendable {
             defer { state.unserved = [:] }
             return Array(state.unserved.values)
         }
-        for channel in unserved { try? await channel.executeThenClose { _, _ in } }
+        for channel in unserved { await Self.closeUnserved(channel) }
         SocketFile.remove(configuration.socketPath, inode: inode)
         logger.info("Stopped", metadata: ["varlink.socket": "\(configuration.socketPath)"])
     }
@@ -154,7 +154,7 @@ public final class VarlinkServer: Sendable {
                         return true
                     }
                     // Accepted after stop() closed the unserved ones: nobody will serve it; finish it here.
-                    if !held { Task { try? await wrapped.executeThenClose { _, _ in } } }
+                    if !held { Task { await Self.closeUnserved(wrapped) } }
                     return (wrapped, peer, activity)
                 }
             }
@@ -168,8 +168,7 @@ public final class VarlinkServer: Sendable {
                         _ = state.withLock { $0.unserved.removeValue(forKey: ObjectIdentifier(accepted.channel.channel)) }
                         guard let id = admit(accepted) else {
                             logger.warning("Connection refused: limit reached", metadata: ["peer": "\(accepted.peer)"])
-                            // executeThenClose finishes the writer (NIO traps on a writer dropped unfinished).
-                            group.addTask { try? await accepted.channel.executeThenClose { _, _ in } }
+                            group.addTask { await Self.closeUnserved(accepted.channel) }
                             continue
                         }
                         group.addTask { [self] in
@@ -196,6 +195,12 @@ public final class VarlinkServer: Sendable {
             state.connections[state.nextConnectionID] = (accepted.channel.channel, accepted.activity)
             return state.nextConnectionID
         }
+    }
+
+    /// Closes a connection nobody will serve. executeThenClose finishes its writer first: NIO traps on an
+    /// accepted channel whose writer is released unfinished.
+    private static func closeUnserved(_ channel: NIOAsyncChannel<InboundFrame, ByteBuffer>) async {
+        try? await channel.executeThenClose { _, _ in }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
