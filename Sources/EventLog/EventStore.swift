@@ -22,12 +22,8 @@ public final class EventStore: Sendable {
         public var initialMapSize: Int = 256 << 20
         /// Concurrent read transactions across all processes.
         public var maxReaders: UInt32 = 512
-        /// Most events committed in one transaction.
+        /// Most events committed in one transaction (the writer stops adding commands to a batch there).
         public var maxEventsPerCommit: Int = 8192
-        /// How long the writer may wait for callers of the previous commit to come back, so their
-        /// appends share one fsync (as PostgreSQL's commit_delay). Zero turns it off; a single
-        /// caller never waits.
-        public var commitDelay: Duration = .microseconds(200)
         /// Microseconds since the Unix epoch; the log never lets recorded time go backwards.
         public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 
@@ -40,7 +36,9 @@ public final class EventStore: Sendable {
     public let mode: Mode
     let environment: LMDBEnvironment
     let databases: Databases
-    private let writer: GroupCommitWriter?
+    let options: Options
+    /// The write side of a read-write log: its lock, durable head and writer (see EventStore+Writing).
+    let writeSide: WriteSide?
 
     /// Opens the log in `directory`.
     ///
@@ -53,56 +51,57 @@ public final class EventStore: Sendable {
         let path = URL(fileURLWithPath: directory).standardizedFileURL.path
         self.path = path
         self.mode = mode
+        self.options = options
         switch mode {
         case .readOnly:
             try Self.checkExistingLog(path, writable: false)
             environment = try Self.openEnvironment(path, readOnly: true, options: options)
             (databases, meta) = try Self.openDatabases(environment, path: path, create: false)
-            writer = nil
+            writeSide = nil
         case .readWrite:
             let isNew = try Self.prepareDirectory(path)
             let lock = try WriterLock(directory: path)
             environment = try Self.openEnvironment(path, readOnly: false, options: options)
             (databases, meta) = try Self.openDatabases(environment, path: path, create: isNew, clock: options.clock)
             let head = try Self.readHead(environment, databases, path: path)
-            writer = GroupCommitWriter(
-                environment: environment, databases: databases, path: path, head: head, lock: lock,
-                options: options)
+            writeSide = WriteSide(lock: lock, head: head)
         }
     }
 
-    deinit { writer?.stop() }
+    deinit { close() }
 
-    /// Stops the writer after committing what is already queued; later appends fail with `.closed`.
-    /// Reads keep working until the last reference goes away.
+    /// Stops the writer after committing what is already queued and releases the writer lock; later
+    /// appends fail with `.closed`. Reads keep working until the last reference goes away.
     public func close() {
-        writer?.stop()
+        writeSide?.close()
     }
 
     // MARK: Appending
 
     /// Appends `events` atomically, in order, and returns their positions once they are durable.
     ///
-    /// Concurrent callers share transactions (group commit). When the call throws, none of `events` was
-    /// written. `recordedAtMicros` lets the only writer of a log (the broker, which decides with that
-    /// time) stamp the events itself; a time below the last one recorded is raised to it, so the log's
-    /// times never go backwards. Nil takes the log's clock.
+    /// Concurrent callers share transactions (group commit, through the log's one ``LogWriter``). When
+    /// the call throws, none of `events` was written. `recordedAtMicros` stamps the events with a
+    /// caller's time; a time below the last one recorded is raised to it, so the log's times never go
+    /// backwards. Nil takes the log's clock. A log whose writer another component took (the broker)
+    /// refuses this call.
     @discardableResult
     public func append(_ events: [NewEvent], recordedAtMicros: Int64? = nil) async throws(EventLogError)
         -> [UInt64]
     {
-        guard let writer else { throw .readOnly(path: path) }
+        guard let writeSide else { throw .readOnly(path: path) }
         guard !events.isEmpty else { return [] }
         for event in events { try event.validate() }
-        return try await writer.submit(events, recordedAtMicros: recordedAtMicros)
+        let writer = try writeSide.appendWriter(for: self)
+        return try await writer.append(events, recordedAtMicros: recordedAtMicros)
     }
 
     /// The writer's counters, or nil for a read-only log.
-    public var writerStatistics: WriterStatistics? { writer?.stats }
+    public var writerStatistics: WriterStatistics? { writeSide?.statistics }
 
-    /// The last position and chain hash as of now.
+    /// The last position and chain hash as of now (the durable head, for the log's writer).
     public func head() throws(EventLogError) -> LogHead {
-        if let writer { return writer.head }
+        if let writeSide { return writeSide.durableHead }
         return try Self.readHead(environment, databases, path: path)
     }
 

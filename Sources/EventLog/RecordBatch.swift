@@ -1,0 +1,76 @@
+import Foundation
+
+/// The records of one write transaction, as the log's one writer builds them: each event gets its
+/// position and time here and nowhere else, is encoded into its record once, and extends the hash chain.
+///
+/// A batch starts after a head (the durable one, or the end of the batch the writer is still committing)
+/// and is handed to ``EventStore/commit(_:)`` whole: either every record in it becomes durable or none.
+public struct RecordBatch: Sendable {
+    /// One record, ready to write.
+    struct Entry: Sendable {
+        let position: UInt64
+        let record: Data
+        let hash: Data
+        let type: UInt32
+        let actor: String
+    }
+
+    /// The head the batch starts after.
+    public let base: LogHead
+    /// The head once every record so far is durable.
+    public private(set) var head: LogHead
+    private(set) var entries: [Entry] = []
+
+    /// An empty batch after `base`.
+    public init(after base: LogHead) {
+        self.base = base
+        head = base
+    }
+
+    /// Records in the batch.
+    public var count: Int { entries.count }
+    /// Whether the batch holds no record.
+    public var isEmpty: Bool { entries.isEmpty }
+    /// The position the next appended event gets.
+    public var nextPosition: UInt64 { head.position + 1 }
+
+    /// A point in the batch to return to: see ``rollBack(to:)``.
+    public struct Mark: Sendable {
+        let count: Int
+        let head: LogHead
+    }
+
+    /// The batch as it is now.
+    public var mark: Mark { Mark(count: entries.count, head: head) }
+
+    /// Drops every record appended since `mark` (a command whose events cannot all be appended leaves
+    /// none behind).
+    public mutating func rollBack(to mark: Mark) {
+        entries.removeLast(entries.count - mark.count)
+        head = mark.head
+    }
+
+    /// Appends `event` at the next position, recorded at `micros` raised to the last recorded time (the
+    /// log's times never go backwards). Returns the position and time the event got.
+    ///
+    /// - Throws: `EventLogError.invalidEvent` when the event breaks the log's limits; the batch is
+    ///   unchanged then.
+    @discardableResult
+    public mutating func append(_ event: NewEvent, at micros: Int64) throws(EventLogError)
+        -> (position: UInt64, recordedAtMicros: Int64)
+    {
+        try event.validate()
+        let position = head.position + 1
+        let time = max(micros, head.lastRecordedAtMicros)
+        let record: Data
+        do {
+            record = try RecordEncoder.encode(event, position: position, recordedAtMicros: time)
+        } catch {
+            throw .invalidEvent("cannot encode the record header: \(error)")
+        }
+        let hash = HashChain.next(previous: head.hash, position: position, record: record)
+        entries.append(Entry(position: position, record: record, hash: hash, type: event.type, actor: event.actor))
+        head = LogHead(position: position, hash: hash, lastRecordedAtMicros: time)
+        return (position, time)
+    }
+}
