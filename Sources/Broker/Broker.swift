@@ -4,16 +4,17 @@ import QSMEvents
 import Synchronization
 import SwiftProtobuf
 
-/// The qsm broker, in-process: commands are decided against projection state and their events appended
-/// to the log in group commits; queries answer from the same state.
+/// The qsm broker, in-process: commands are values decided against projection state by the log's one
+/// writer, and their events appended in pipelined group commits; queries answer from the same state.
 ///
 /// Expensive, stateless work (password hashing, BB84 runs, public-key sealing and opening) happens in the
-/// caller's task before its command joins the pipeline, so many run at once; the decider then checks
-/// that what that work assumed still holds.
+/// caller's task, off the writer, before its command is queued, so many run at once; the decider then
+/// checks that what that work assumed still holds.
 public final class Broker: Sendable {
     public let configuration: BrokerConfiguration
     let store: EventStore
-    let pipeline: CommandPipeline
+    let stage: BrokerStage
+    let writer: LogWriter<BrokerStage>
     let crypto: BrokerCrypto
     /// Private keys of logged-in sessions (pqc), by session id hex: in memory only, dropped at logout.
     let sessionKeys = Mutex<[String: PQCPrivateKeyHandle]>([:])
@@ -27,33 +28,48 @@ public final class Broker: Sendable {
         crypto = try BrokerCrypto(configuration: configuration)
         var logOptions = EventStore.Options()
         if let initialMapBytes = configuration.initialMapBytes { logOptions.initialMapSize = initialMapBytes }
+        logOptions.clock = configuration.clock
         store = try EventStore(directory: configuration.logDirectory, options: logOptions)
         do {
             let state = try StateLoader.load(store: store, rules: configuration.rules)
             MemoryTrim.trim()  // decoding the snapshot's JSON was large and temporary
             let checkpointer = try Checkpointer(store: store, configuration: configuration)
-            pipeline = CommandPipeline(store: store, state: state, configuration: configuration, checkpointer: checkpointer)
+            stage = BrokerStage(
+                store: store, state: state, configuration: configuration, crypto: crypto, checkpointer: checkpointer)
+            // Checkpoints are also due by time: the writer asks for one now and then while idle.
+            let tick = configuration.checkpointIntervalSeconds > 0
+                ? Duration.seconds(min(configuration.checkpointIntervalSeconds, 5)) : nil
+            writer = try LogWriter(store: store, stage: stage, tickInterval: tick)
         } catch {
             store.close()
             throw error
         }
     }
 
-    /// Answers what is queued, saves a snapshot, and closes the log.
+    /// Answers what is queued, appends a last checkpoint and a snapshot, and closes the log.
     public func close() async {
-        await pipeline.stop()
+        await writer.stop()
+        stage.changes.finish()
         store.close()
         sessionKeys.withLock { $0.removeAll() }
     }
 
     /// The projection state as of the last decided command.
-    public var state: BrokerState { pipeline.state.withLock { $0 } }
+    public var state: BrokerState { stage.state.withLock { $0 } }
 
     /// The log, read-only use only (reads, verification).
     public var log: EventStore { store }
 
     /// Reads the state under the lock.
     func read<R>(_ body: (BrokerState) -> R) -> R {
-        pipeline.state.withLock { body($0) }
+        stage.state.withLock { body($0) }
+    }
+
+    /// Queues `command` for the writer and returns its outcome once its events are durable.
+    func submit<Command: BrokerCommand>(_ command: Command, caller: Caller) async -> Result<Command.Output, BrokerError> {
+        await withCheckedContinuation { continuation in
+            let job = PendingCommand(command, caller: caller, continuation: continuation)
+            if !writer.submit(job) { job.finish(failure: .unavailable("the broker is shutting down")) }
+        }
     }
 }

@@ -55,7 +55,7 @@ final class BrokerCrypto: Sendable {
     static let otpKeyOverhead = UInt64(32)
     private let masterKey: MasterKey
     private let hasher: PasswordHasher
-    private let segmentKeys: SegmentKeyCache
+    let segmentKeys: SegmentKeyCache
     private let blockKeys = Mutex<[String: AESBlockKey]>([:])
     private let rotation: AESRotationPolicy
     private let threshold = 0.11
@@ -253,48 +253,9 @@ final class BrokerCrypto: Sendable {
         try segmentKeys.key(for: segment)
     }
 
-    /// Seals an otp message: reserves its key on a copy of the pool and returns the ranges to record.
-    func sealOTP(_ body: Data, pool: KeyPool, context: MessageContext) throws(BrokerError) -> (OTPSealed, [PoolRange]) {
-        var pool = pool
-        do {
-            let reservation = try pool.reserveOTP(messageByteCount: body.count)
-            let ranges = reservation.ranges
-            let key = try pool.takeOTPKey(reservation, keys: segmentKeys)
-            return (try OTPCipher.seal(body, context: context, key: key), ranges)
-        } catch {
-            throw Self.mapped(error)
-        }
-    }
-
     func openOTP(_ sealed: OTPSealed, ranges: [PoolRange], pool: KeyPool, context: MessageContext) throws(BrokerError) -> Data {
         do {
             return try OTPCipher.open(sealed, context: context, key: pool.otpOpeningKey(ranges: ranges, keys: segmentKeys))
-        } catch {
-            throw Self.mapped(error)
-        }
-    }
-
-    /// Seals an aes message under the pair's current block, or a new one when the block must rotate.
-    /// Returns the sealed message and the block's ranges (new ones are consumed when recorded).
-    func sealAES(_ body: Data, entry: KeyPoolsProjection.PairPool?, pool: KeyPool, now: Int64, context: MessageContext)
-        throws(BrokerError) -> (AESSealed, [PoolRange])
-    {
-        do {
-            var block: AESBlock
-            let key: AESBlockKey
-            if let current = entry?.aesBlock, !current.needsRotation(atMicroseconds: now, policy: rotation) {
-                block = current
-                key = try blockKey(pool: pool, ranges: current.ranges)
-            } else {
-                var pool = pool
-                let reservation = try pool.reserveAESBlock()
-                let made = try pool.takeAESBlock(reservation, startedAtMicroseconds: now, keys: segmentKeys)
-                block = made.block
-                key = made.key
-                blockKeys.withLock { $0[Self.blockID(pool.pair, block.ranges)] = key }
-            }
-            let nonce = try block.takeNonce(atMicroseconds: now, policy: rotation)
-            return (try AESCipher.seal(body, context: context, key: key, nonce: nonce), block.ranges)
         } catch {
             throw Self.mapped(error)
         }
@@ -308,7 +269,11 @@ final class BrokerCrypto: Sendable {
         }
     }
 
-    private func blockKey(pool: KeyPool, ranges: [PoolRange]) throws -> AESBlockKey {
+    func cacheBlockKey(_ key: AESBlockKey, pair: UserPair, ranges: [PoolRange]) {
+        blockKeys.withLock { $0[Self.blockID(pair, ranges)] = key }
+    }
+
+    func blockKey(pool: KeyPool, ranges: [PoolRange]) throws -> AESBlockKey {
         let id = Self.blockID(pool.pair, ranges)
         if let key = blockKeys.withLock({ $0[id] }) { return key }
         let key = try pool.aesBlockKey(ranges: ranges, keys: segmentKeys)

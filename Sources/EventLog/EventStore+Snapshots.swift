@@ -22,24 +22,35 @@ extension EventStore {
     /// snapshot past the head is refused, because it would describe events that do not exist.
     public func saveSnapshot(_ snapshot: Snapshot, named name: String) throws(EventLogError) {
         guard mode == .readWrite else { throw .readOnly(path: path) }
-        guard !name.isEmpty, name.utf8.count <= 255 else { throw .invalidEvent("snapshot name must be 1-255 bytes") }
+        let key = try Self.snapshotKey(name)
         let head = try head()
         guard snapshot.position <= head.position else {
             throw .invalidEvent("snapshot at \(snapshot.position) is past the head \(head.position)")
         }
-        var value = Data(capacity: 8 + snapshot.state.count)
-        withUnsafeBytes(of: snapshot.position.bigEndian) { value.append(contentsOf: $0) }
-        value.append(snapshot.state)
+        let value = Self.snapshotValue(snapshot)
         let dbi = databases.snapshots
         do {
             try environment.writeGrowingMap { txn in
-                try Array(name.utf8).withUnsafeBytes { key in
+                try key.withUnsafeBytes { key in
                     try value.withUnsafeBytes { try txn.put(dbi, key: key, value: $0) }
                 }
             }
         } catch {
             throw Self.mapped(error, path: path)
         }
+    }
+
+    static func snapshotKey(_ name: String) throws(EventLogError) -> [UInt8] {
+        guard !name.isEmpty, name.utf8.count <= 255 else { throw .invalidEvent("snapshot name must be 1-255 bytes") }
+        return Array(name.utf8)
+    }
+
+    /// The stored form: the position (be64), then the state.
+    static func snapshotValue(_ snapshot: Snapshot) -> Data {
+        var value = Data(capacity: 8 + snapshot.state.count)
+        withUnsafeBytes(of: snapshot.position.bigEndian) { value.append(contentsOf: $0) }
+        value.append(snapshot.state)
+        return value
     }
 
     /// The snapshot saved under `name`, or nil when there is none.

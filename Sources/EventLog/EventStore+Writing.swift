@@ -124,9 +124,18 @@ extension EventStore {
                 path: path,
                 detail: "a batch after position \(batch.base.position) does not follow the head \(head.position)")
         }
+        if let reason = batch.poisoned { throw .invalidEvent("the batch was not completed: \(reason)") }
+        let snapshot = try batch.snapshot.map { (name, snapshot) throws(EventLogError) in
+            (key: try Self.snapshotKey(name), value: Self.snapshotValue(snapshot))
+        }
         let dbs = databases
         do {
             try environment.writeGrowingMap { txn in
+                if let snapshot {
+                    try snapshot.key.withUnsafeBytes { key in
+                        try snapshot.value.withUnsafeBytes { try txn.put(dbs.snapshots, key: key, value: $0) }
+                    }
+                }
                 for entry in batch.entries {
                     try Keys.position(entry.position).withUnsafeBytes { key in
                         try entry.record.withUnsafeBytes { try txn.put(dbs.events, key: key, value: $0, flags: MDB_APPEND) }
@@ -185,7 +194,7 @@ final class AppendStage: WriterStage, @unchecked Sendable {
         }
     }
 
-    func answer(_ commands: [Job], outcome: Result<LogHead, EventLogError>) {
+    func answer(_ commands: [Job], outcome: Result<Committed, EventLogError>) {
         for job in commands {
             switch outcome {
             case .success: job.continuation.resume(with: job.positions.mapError { $0 as any Error })

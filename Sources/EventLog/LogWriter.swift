@@ -16,11 +16,21 @@ public protocol WriterStage: AnyObject, Sendable {
     func decide(_ commands: [Command], into batch: inout RecordBatch, closing: Bool)
 
     /// Answers `commands` once their batch committed (`.success` with the new head) or failed.
-    func answer(_ commands: [Command], outcome: Result<LogHead, EventLogError>)
+    func answer(_ commands: [Command], outcome: Result<Committed, EventLogError>)
 
     /// A commit failed: whatever the stage folded beyond the durable `head` must go. The commands decided
     /// after the failed batch are decided again against the restored state.
     func rollBack(to head: LogHead)
+}
+
+/// A durable batch: the head after it and how long its transaction took.
+public struct Committed: Sendable {
+    /// The log's head after the batch.
+    public let head: LogHead
+    /// Records the batch held.
+    public let events: Int
+    /// From the start of the write transaction to the end of its commit (fsync included).
+    public let duration: Duration
 }
 
 /// The log's one writer: a pipelined group commit.
@@ -235,18 +245,16 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
             committing = true
             condition.unlock()
 
-            let outcome: Result<LogHead, EventLogError>
-            if work.batch.isEmpty {
-                outcome = .success(work.batch.head)
-            } else {
-                outcome = Result { () throws(EventLogError) -> LogHead in
-                    try store.commit(work.batch, commands: work.commands.count)
-                }
+            let started = ContinuousClock.now
+            let outcome = Result { () throws(EventLogError) -> Committed in
+                let head = work.batch.isEmpty && work.batch.snapshot == nil && work.batch.poisoned == nil
+                    ? work.batch.head : try store.commit(work.batch, commands: work.commands.count)
+                return Committed(head: head, events: work.batch.count, duration: ContinuousClock.now - started)
             }
             condition.lock()
             committing = false
             switch outcome {
-            case .success(let head): durable = head
+            case .success(let committed): durable = committed.head
             case .failure: failed = true
             }
             condition.broadcast()

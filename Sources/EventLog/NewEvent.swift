@@ -55,7 +55,7 @@ public struct NewEvent: Sendable, Hashable {
     }
 
     /// Checks the limits the log enforces, before the event can join a batch.
-    func validate() throws(EventLogError) {
+    public func validate() throws(EventLogError) {
         guard type >= Self.firstTypeID, type <= Self.lastTypeID else {
             throw .invalidEvent("type id \(type) is outside \(Self.firstTypeID)...\(Self.lastTypeID)")
         }

@@ -20,6 +20,10 @@ public struct RecordBatch: Sendable {
     /// The head once every record so far is durable.
     public private(set) var head: LogHead
     private(set) var entries: [Entry] = []
+    /// Why the batch must not commit, when its builder could not complete it.
+    private(set) var poisoned: String?
+    /// A snapshot to save in the same transaction, so it never describes events that are not durable.
+    private(set) var snapshot: (name: String, snapshot: Snapshot)?
 
     /// An empty batch after `base`.
     public init(after base: LogHead) {
@@ -33,6 +37,17 @@ public struct RecordBatch: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
     /// The position the next appended event gets.
     public var nextPosition: UInt64 { head.position + 1 }
+
+    /// Marks the batch as one that must fail at commit (nothing of it is written), when its builder could
+    /// not finish it consistently; the writer then rolls its stage back as after any failed commit.
+    public mutating func poison(_ reason: String) {
+        if poisoned == nil { poisoned = reason }
+    }
+
+    /// Saves `snapshot` under `name` in the batch's transaction (replacing an earlier one of the batch).
+    public mutating func attachSnapshot(_ snapshot: Snapshot, named name: String) {
+        self.snapshot = (name, snapshot)
+    }
 
     /// A point in the batch to return to: see ``rollBack(to:)``.
     public struct Mark: Sendable {

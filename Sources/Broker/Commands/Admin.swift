@@ -35,10 +35,7 @@ extension Broker {
     private func admin<Output: Sendable>(_ caller: Caller, _ method: String, _ body: @escaping @Sendable (BrokerState) -> Output)
         async throws(BrokerError) -> Output
     {
-        try await pipeline.submit(caller) { state, decision in
-            guard decision.caller.isAdmin else { return .failure(decision.denyAdmin(method: method)) }
-            return .success(body(state))
-        }.get()
+        try await submit(AdminQuery(method: method, read: body), caller: caller).get()
     }
 
     /// Recorded alerts, newest first.
@@ -88,35 +85,38 @@ extension Broker {
         let replayed = fresh.position
         // The replay's own time: the digests computed below are for comparing, not part of rebuilding.
         let replaySeconds = (clock.now - start).seconds
-        let rebuiltState = fresh
-        // Bring the rebuilt state to the live position inside the pipeline, so nothing moves meanwhile.
-        let (report, caughtUp) = try await pipeline.submit(caller) {
-            [store] state, decision -> Result<(RebuildReport, BrokerState), BrokerError> in
-            var caughtUp = rebuiltState
-            do {
-                try StateLoader.replay(store: store, into: &caughtUp, through: state.position)
-                let live = try state.digests()
-                let rebuilt = try caughtUp.digests()
-                let differs = projection.map { live[$0] != rebuilt[$0] } ?? (live != rebuilt)
+        // The live state at a durable position: a query answers once its batch has committed.
+        var live = try await admin(caller, "Rebuild") { $0 }
+        do {
+            try StateLoader.replay(store: store, into: &fresh, through: live.position)
+            while true {
+                let liveDigests = try live.digests()
+                let rebuiltDigests = try fresh.digests()
+                let differs = projection.map { liveDigests[$0] != rebuiltDigests[$0] } ?? (liveDigests != rebuiltDigests)
                 let report = RebuildReport(
-                    position: state.position, live: live, rebuilt: rebuilt, eventsReplayed: replayed,
+                    position: live.position, live: liveDigests, rebuilt: rebuiltDigests, eventsReplayed: replayed,
                     seconds: replaySeconds, swapped: swap && differs)
-                return .success((report, caughtUp))
-            } catch {
-                return .failure(.unavailable("rebuild failed: \(error)"))
+                // The fresh state and both digests' encodings were large and temporary.
+                MemoryTrim.trim()
+                guard report.swapped else { return report }
+                let rebuilt = fresh
+                let swapped = stage.state.withLock { state -> Bool in
+                    guard state.position == report.position else { return false }
+                    if let projection { state.adopt(projection, from: rebuilt) } else { state = rebuilt }
+                    return true
+                }
+                if swapped { return report }
+                // Commands moved the live state on meanwhile: catch up and compare again.
+                live = try await admin(caller, "Rebuild") { $0 }
+                try StateLoader.replay(store: store, into: &fresh, through: live.position)
             }
-        }.get()
-        // The fresh state and both digests' encodings were large and temporary.
-        MemoryTrim.trim()
-        guard report.swapped else { return report }
-        let swapped = pipeline.state.withLock { state -> Bool in
-            guard state.position == report.position else { return false }
-            if let projection { state.adopt(projection, from: caughtUp) } else { state = caughtUp }
-            return true
+        } catch let error as BrokerError {
+            throw error
+        } catch let error as EventLogError {
+            throw .storage(error)
+        } catch {
+            throw .unavailable("rebuild failed: \(error)")
         }
-        return swapped ? report : RebuildReport(
-            position: report.position, live: report.live, rebuilt: report.rebuilt, eventsReplayed: report.eventsReplayed,
-            seconds: report.seconds, swapped: false)
     }
 
     /// Log and pipeline figures.
@@ -125,11 +125,10 @@ extension Broker {
         do {
             let storage = try store.storageStats()
             let writer = store.writerStatistics
-            let counters = pipeline.counters.withLock { $0 }
             return BrokerStats(
                 head: try store.head().position, logBytes: storage.fileSize, mapBytes: storage.mapSize,
-                commits: writer?.commits ?? 0, eventsAppended: writer?.events ?? 0, batches: counters.batches,
-                commands: counters.commands, users: users, messages: messages)
+                commits: writer?.commits ?? 0, eventsAppended: writer?.events ?? 0, batches: writer?.commits ?? 0,
+                commands: writer?.appends ?? 0, users: users, messages: messages)
         } catch {
             throw .storage(error)
         }
@@ -140,5 +139,17 @@ extension Duration {
     var seconds: Double {
         let (whole, attoseconds) = components
         return Double(whole) + Double(attoseconds) / 1e18
+    }
+}
+
+/// An administrator's read of the state: refused (and recorded) for anyone else.
+struct AdminQuery<Output: Sendable>: BrokerCommand {
+    /// The method named in the AccessDenied event of a refusal.
+    let method: String
+    let read: @Sendable (BrokerState) -> Output
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Output, BrokerError> {
+        guard decision.caller.isAdmin else { return .failure(decision.denyAdmin(method: method)) }
+        return .success(read(state))
     }
 }

@@ -21,16 +21,7 @@ extension Broker {
         try Validation.password(password, configuration: configuration)
         if read({ $0.users[username] != nil }) { throw .usernameTaken(username) }
         let credentials = try await crypto.newCredentials(username: username, password: password)
-        return try await pipeline.submit(caller) { state, decision in
-            guard state.users[username] == nil else { return .failure(.usernameTaken(username)) }
-            decision.emit(.userRegistered(QSMUserRegistered.with {
-                $0.username = username
-                $0.passwordHash = credentials.passwordHash
-                $0.pqcPublicKey = credentials.publicKey
-                $0.pqcPrivateKey = credentials.wrappedPrivateKey
-            }), actor: username)
-            return .success(username)
-        }.get()
+        return try await submit(RegisterCommand(username: username, credentials: credentials), caller: caller).get()
     }
 
     /// Logs `username` in: checks the lockout, verifies the password, rehashes it if its cost is below
@@ -44,54 +35,17 @@ extension Broker {
         let user = read { $0.users[username] }
         // Work before deciding: verification only when the account exists and is not locked.
         var verified: VerifiedLogin?
-        var passwordOK = false
         if let user, (user.lockedUntil ?? .min) <= now {
-            if let login = try await crypto.verifyLogin(username: username, password: password, user: user) {
-                verified = login
-                passwordOK = true
-            }
+            verified = try await crypto.verifyLogin(username: username, password: password, user: user)
         } else if user == nil {
             crypto.equalizeTiming(password: password)
         }
-        let verifiedLogin = verified
-        let passwordVerified = passwordOK
         let token = SessionToken()
+        let command = LoginCommand(
+            username: username, verified: verified, sessionID: token.sessionID, token: token.transportEncoding,
+            lifetime: configuration.sessionLifetimeSeconds * 1_000_000)
+        let result = await submit(command, caller: caller)
         let sessionID = token.sessionID
-        let lifetime = configuration.sessionLifetimeSeconds * 1_000_000
-        let result = await pipeline.submit(caller) { state, decision -> Result<LoginResult, BrokerError> in
-            func fail(_ reason: QSMLoginFailed.Reason, _ error: BrokerError) -> Result<LoginResult, BrokerError> {
-                decision.emit(.loginFailed(QSMLoginFailed.with {
-                    $0.username = username
-                    $0.reason = reason
-                }), actor: username)
-                return .failure(error)
-            }
-            guard let current = state.users[username] else { return fail(.unknownUser, .badCredentials) }
-            if let until = current.lockedUntil {
-                if until > decision.now { return fail(.accountLocked, .accountLocked(until: until)) }
-                decision.emit(.accountUnlocked(QSMAccountUnlocked.with {
-                    $0.username = username
-                    $0.reason = .expired
-                }), actor: username)
-            }
-            guard passwordVerified, let verified = verifiedLogin, verified.credentialVersion == current.credentialVersion else {
-                return fail(.badPassword, .badCredentials)
-            }
-            if let rehashed = verified.rehashed {
-                decision.emit(.passwordChanged(QSMPasswordChanged.with {
-                    $0.username = username
-                    $0.passwordHash = rehashed
-                    $0.reason = .rehash
-                }), actor: username)
-            }
-            let expiresAt = decision.now + lifetime
-            decision.emit(.loginSucceeded(QSMLoginSucceeded.with {
-                $0.username = username
-                $0.sessionID = sessionID
-                $0.expiresAtUs = expiresAt
-            }), actor: username)
-            return .success(LoginResult(token: token.transportEncoding, username: username, expiresAt: expiresAt))
-        }
         let login = try result.get()
         if let key = verified?.privateKey { sessionKeys.withLock { $0[sessionID.hex] = key } }
         return login
@@ -100,14 +54,7 @@ extension Broker {
     /// Ends the session of `token`.
     public func logout(token: String, caller: Caller) async throws(BrokerError) {
         let presented = PresentedToken(token)
-        try await pipeline.submit(caller) { state, decision -> Result<Void, BrokerError> in
-            state.authenticate(presented, method: "Logout", decision: &decision).map { user in
-                decision.emit(.loggedOut(QSMLoggedOut.with {
-                    $0.username = user
-                    $0.sessionID = presented.sessionID ?? Data()
-                }), actor: user)
-            }
-        }.get()
+        try await submit(LogoutCommand(token: presented), caller: caller).get()
         if let id = presented.sessionID { _ = sessionKeys.withLock { $0.removeValue(forKey: id.hex) } }
     }
 
@@ -126,33 +73,121 @@ extension Broker {
             return (name, try await crypto.preparePasswordChange(
                 username: name, user: user, oldPassword: oldPassword, newPassword: newPassword))
         }()
-        try await pipeline.submit(caller) { state, decision -> Result<Void, BrokerError> in
-            let user: String
-            switch state.authenticate(presented, method: "ChangePassword", decision: &decision) {
-            case .failure(let error): return .failure(error)
-            case .success(let name): user = name
-            }
-            guard let prepared, prepared.user == user, let change = prepared.change,
-                  change.credentialVersion == state.users[user]?.credentialVersion
-            else {
-                decision.emit(.loginFailed(QSMLoginFailed.with {
-                    $0.username = user
-                    $0.reason = .badPassword
-                }), actor: user)
-                return .failure(.badCredentials)
-            }
-            decision.emit(.passwordChanged(QSMPasswordChanged.with {
-                $0.username = user
-                $0.passwordHash = change.passwordHash
-                $0.pqcPrivateKey = change.wrappedPrivateKey
-                $0.reason = .user
-            }), actor: user)
-            return .success(())
-        }.get()
+        try await submit(ChangePasswordCommand(token: presented, prepared: prepared), caller: caller).get()
         // The projection ended every session of the user; drop their private keys too.
         if let user = prepared?.user {
             let ids = read { state in state.sessions.sessions.filter { $0.value.username == user }.map(\.key) }
             sessionKeys.withLock { keys in for id in ids { keys[id] = nil } }
         }
+    }
+}
+
+/// Register: records the user with the credentials made before the command was queued.
+struct RegisterCommand: BrokerCommand {
+    let username: String
+    let credentials: NewCredentials
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<String, BrokerError> {
+        guard state.users[username] == nil else { return .failure(.usernameTaken(username)) }
+        decision.emit(.userRegistered(QSMUserRegistered.with {
+            $0.username = username
+            $0.passwordHash = credentials.passwordHash
+            $0.pqcPublicKey = credentials.publicKey
+            $0.pqcPrivateKey = credentials.wrappedPrivateKey
+        }), actor: username)
+        return .success(username)
+    }
+}
+
+/// Login: checks the lockout and the password verified before the command was queued (against the
+/// credential version it was verified for), records a rehash, and starts the session.
+struct LoginCommand: BrokerCommand {
+    let username: String
+    /// Nil when the password was wrong, or was not checked (no such user, or locked).
+    let verified: VerifiedLogin?
+    let sessionID: Data
+    /// The token as the client gets it (only its hash, the session id, is recorded).
+    let token: String
+    /// Microseconds.
+    let lifetime: Int64
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<LoginResult, BrokerError> {
+        func fail(_ reason: QSMLoginFailed.Reason, _ error: BrokerError) -> Result<LoginResult, BrokerError> {
+            decision.emit(.loginFailed(QSMLoginFailed.with {
+                $0.username = username
+                $0.reason = reason
+            }), actor: username)
+            return .failure(error)
+        }
+        guard let current = state.users[username] else { return fail(.unknownUser, .badCredentials) }
+        if let until = current.lockedUntil {
+            if until > decision.now { return fail(.accountLocked, .accountLocked(until: until)) }
+            decision.emit(.accountUnlocked(QSMAccountUnlocked.with {
+                $0.username = username
+                $0.reason = .expired
+            }), actor: username)
+        }
+        guard let verified, verified.credentialVersion == current.credentialVersion else {
+            return fail(.badPassword, .badCredentials)
+        }
+        if let rehashed = verified.rehashed {
+            decision.emit(.passwordChanged(QSMPasswordChanged.with {
+                $0.username = username
+                $0.passwordHash = rehashed
+                $0.reason = .rehash
+            }), actor: username)
+        }
+        let expiresAt = decision.now + lifetime
+        decision.emit(.loginSucceeded(QSMLoginSucceeded.with {
+            $0.username = username
+            $0.sessionID = sessionID
+            $0.expiresAtUs = expiresAt
+        }), actor: username)
+        return .success(LoginResult(token: token, username: username, expiresAt: expiresAt))
+    }
+}
+
+/// Logout: ends the token's session.
+struct LogoutCommand: BrokerCommand {
+    let token: PresentedToken
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Void, BrokerError> {
+        state.authenticate(token, method: "Logout", decision: &decision).map { user in
+            decision.emit(.loggedOut(QSMLoggedOut.with {
+                $0.username = user
+                $0.sessionID = token.sessionID ?? Data()
+            }), actor: user)
+        }
+    }
+}
+
+/// ChangePassword: records the new hash and rewrapped key prepared before the command was queued, if
+/// the old password verified for the session's user at its current credential version.
+struct ChangePasswordCommand: BrokerCommand {
+    let token: PresentedToken
+    let prepared: (user: String, change: PreparedPasswordChange?)?
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Void, BrokerError> {
+        let user: String
+        switch state.authenticate(token, method: "ChangePassword", decision: &decision) {
+        case .failure(let error): return .failure(error)
+        case .success(let name): user = name
+        }
+        guard let prepared, prepared.user == user, let change = prepared.change,
+              change.credentialVersion == state.users[user]?.credentialVersion
+        else {
+            decision.emit(.loginFailed(QSMLoginFailed.with {
+                $0.username = user
+                $0.reason = .badPassword
+            }), actor: user)
+            return .failure(.badCredentials)
+        }
+        decision.emit(.passwordChanged(QSMPasswordChanged.with {
+            $0.username = user
+            $0.passwordHash = change.passwordHash
+            $0.pqcPrivateKey = change.wrappedPrivateKey
+            $0.reason = .user
+        }), actor: user)
+        return .success(())
     }
 }

@@ -69,20 +69,29 @@ extension Broker {
             outcome = try await crypto.runExchange(
                 initiator: user, peer: peer, qubits: qubits, noise: noise, eavesdropper: eavesdropper)
         }
-        let simulated = outcome
-        return try await pipeline.submit(caller) { state, decision -> Result<KeyExchangeReport, BrokerError> in
-            let user: String
-            switch state.authenticate(presented, method: "EstablishKey", decision: &decision) {
-            case .failure(let error): return .failure(error)
-            case .success(let name): user = name
-            }
-            guard user != peer else { return .failure(.invalidParameter(name: "peer", reason: "cannot be yourself")) }
-            guard state.users[peer] != nil else { return .failure(.unknownUser(peer)) }
-            guard let outcome = simulated, outcome.initiator == user else {
-                return .failure(.unavailable("the session changed during the exchange: try again"))
-            }
-            return Self.record(outcome, state: state, decision: &decision)
-        }.get()
+        return try await submit(EstablishKeyCommand(token: presented, peer: peer, outcome: outcome), caller: caller).get()
+    }
+}
+
+/// EstablishKey: records the exchange simulated before the command was queued, if the session is still
+/// its initiator's; an aborted exchange is recorded and answered as a refusal.
+struct EstablishKeyCommand: BrokerCommand {
+    let token: PresentedToken
+    let peer: String
+    let outcome: ExchangeOutcome?
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<KeyExchangeReport, BrokerError> {
+        let user: String
+        switch state.authenticate(token, method: "EstablishKey", decision: &decision) {
+        case .failure(let error): return .failure(error)
+        case .success(let name): user = name
+        }
+        guard user != peer else { return .failure(.invalidParameter(name: "peer", reason: "cannot be yourself")) }
+        guard state.users[peer] != nil else { return .failure(.unknownUser(peer)) }
+        guard let outcome, outcome.initiator == user else {
+            return .failure(.unavailable("the session changed during the exchange: try again"))
+        }
+        return Self.record(outcome, state: state, decision: &decision)
     }
 
     /// Emits the completed or aborted exchange.

@@ -24,7 +24,7 @@ extension Broker {
     /// Encrypts `body` for `to` and stores it. Modes: `aes` (default; AES-256-GCM under a block of the
     /// pair's BB84 key), `otp` (one-time pad plus Poly1305 from the pool: costs the message's size plus
     /// 32 bytes of key) and `pqc` (HPKE with X-Wing to the recipient's public key). otp and aes run a key
-    /// exchange first when the pair's pool is short.
+    /// exchange first, once, when the pair's pool is short.
     public func send(token: String, to recipient: String, body: Data, mode modeName: String? = nil, caller: Caller)
         async throws(BrokerError) -> SendResult
     {
@@ -37,44 +37,60 @@ extension Broker {
             throw .invalidParameter(name: "mode", reason: "must be otp, aes or pqc")
         }
         let presented = PresentedToken(token)
-        let messageID = crypto.randomMessageID()
+        let messageID = BrokerCrypto.randomID()
         var sealedPQC: PQCSealedForContext?
-        if mode == .pqc, let user = read({ $0.peekSession(presented, now: configuration.clock()) }),
-           let publicKey = read({ $0.users[recipient]?.pqcPublicKey })
-        {
-            sealedPQC = try await crypto.sealPQC(
-                body, to: publicKey, context: MessageAAD(messageID: messageID, sender: user, recipient: recipient))
-        }
-        let sealed = sealedPQC
-        var toppedUp = 0
-        while true {
-            let attempt = await pipeline.submit(caller) { [crypto, configuration] state, decision in
-                Self.decideSend(
-                    presented, recipient: recipient, body: body, mode: mode, messageID: messageID, sealedPQC: sealed,
-                    state: state, decision: &decision, crypto: crypto, configuration: configuration)
+        let now = configuration.clock()
+        if let sender = read({ $0.peekSession(presented, now: now) }) {
+            switch mode {
+            case .pqc:
+                if let publicKey = read({ $0.users[recipient]?.pqcPublicKey }) {
+                    sealedPQC = try await crypto.sealPQC(
+                        body, to: publicKey, context: MessageAAD(messageID: messageID, sender: sender, recipient: recipient))
+                }
+            default:
+                // BB84 sets otp's pace: a short pool gets one exchange sized for this message, before the
+                // command is queued, so the writer never waits for it.
+                let needed = mode == .otp ? KeyPool.otpCost(messageByteCount: body.count) : UInt64(AESBlock.keyByteCount * 8)
+                let shortBy = read { state -> UInt64? in
+                    guard state.users[recipient] != nil, sender != recipient else { return nil }
+                    let pair = state.keyPools.pool(sender, recipient)
+                    if mode == .aes, let block = pair?.aesBlock,
+                       !block.needsRotation(atMicroseconds: now, policy: crypto.aesRotation)
+                    {
+                        return nil
+                    }
+                    let available = pair?.pool.availableBits ?? 0
+                    return available >= needed ? nil : needed - available
+                }
+                if let shortBy {
+                    let qubits = min(configuration.maxQubits, max(configuration.topUpQubits, Int(shortBy) * 5))
+                    _ = try await establishKey(
+                        token: token, peer: recipient, options: KeyExchangeOptions(qubits: qubits), caller: caller)
+                }
             }
-            switch attempt {
-            case .success(let result): return result
-            case .failure(.keyPoolShort(let needed, let available)) where toppedUp < 8:
-                // BB84 sets otp's pace: make enough key for this message, then try again.
-                toppedUp += 1
-                let qubits = min(
-                    configuration.maxQubits, max(configuration.topUpQubits, Int(needed - available) * 8 * 5))
-                _ = try await establishKey(
-                    token: token, peer: recipient, options: KeyExchangeOptions(qubits: qubits), caller: caller)
-            case .failure(let error): throw error
-            }
         }
+        let command = SendCommand(
+            token: presented, recipient: recipient, body: body, mode: mode, messageID: messageID, sealedPQC: sealedPQC,
+            aesRotation: crypto.aesRotation)
+        return try await submit(command, caller: caller).get()
     }
+}
 
-    // swiftlint:disable:next function_parameter_count
-    static func decideSend(
-        _ presented: PresentedToken, recipient: String, body: Data, mode: QSMMessageMode, messageID: Data,
-        sealedPQC: PQCSealedForContext?, state: BrokerState, decision: inout Decision, crypto: BrokerCrypto,
-        configuration: BrokerConfiguration
-    ) -> Result<SendResult, BrokerError> {
+/// Send: checks the session, the recipient and the throttle, then records the message. For otp and aes
+/// it reserves the key material on its copy of the pool (the ranges, or the block and nonce) and leaves
+/// the sealing to the writer; for pqc it takes the ciphertext sealed before it was queued.
+struct SendCommand: BrokerCommand {
+    let token: PresentedToken
+    let recipient: String
+    let body: Data
+    let mode: QSMMessageMode
+    let messageID: Data
+    let sealedPQC: PQCSealedForContext?
+    let aesRotation: AESRotationPolicy
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<SendResult, BrokerError> {
         let sender: String
-        switch state.authenticate(presented, method: "Send", decision: &decision) {
+        switch state.authenticate(token, method: "Send", decision: &decision) {
         case .failure(let error): return .failure(error)
         case .success(let name): sender = name
         }
@@ -89,6 +105,7 @@ extension Broker {
             $0.size = UInt64(body.count)
         }
         let context = MessageAAD(messageID: messageID, sender: sender, recipient: recipient)
+        let pair = state.keyPools.pool(sender, recipient)
         do {
             switch mode {
             case .pqc:
@@ -97,31 +114,37 @@ extension Broker {
                 }
                 sent.encapsulatedKey = sealedPQC.sealed.encapsulatedKey
                 sent.ciphertext = sealedPQC.sealed.ciphertext
+                decision.emit(.messageSent(sent), actor: sender)
             case .otp:
-                guard let entry = state.keyPools.pool(sender, recipient) else {
+                guard var pool = pair?.pool else {
                     return .failure(.keyPoolShort(needed: UInt64(body.count) + BrokerCrypto.otpKeyOverhead, available: 0))
                 }
-                let (sealed, ranges) = try crypto.sealOTP(body, pool: entry.pool, context: context)
-                sent.ciphertext = sealed.ciphertext
-                sent.tag = sealed.tag
-                sent.poolRanges = ranges.map(QSMPoolRange.init)
+                let before = pool
+                let reservation = try pool.reserveOTP(messageByteCount: body.count)
+                sent.poolRanges = reservation.ranges.map(QSMPoolRange.init)
+                decision.emitSealed(sent, actor: sender, seal: .otp(pool: before), body: body, context: context)
             case .aes:
-                guard let entry = state.keyPools.pool(sender, recipient) else {
-                    return .failure(.keyPoolShort(needed: 32, available: 0))
+                guard var pool = pair?.pool else { return .failure(.keyPoolShort(needed: 32, available: 0)) }
+                if var block = pair?.aesBlock, !block.needsRotation(atMicroseconds: decision.now, policy: aesRotation) {
+                    let unchanged = block
+                    let nonce = try block.takeNonce(atMicroseconds: decision.now, policy: aesRotation)
+                    sent.blockCounter = nonce.counter
+                    sent.poolRanges = unchanged.ranges.map(QSMPoolRange.init)
+                    decision.emitSealed(
+                        sent, actor: sender, seal: .aesCurrentBlock(pool: pool, block: unchanged), body: body, context: context)
+                } else {
+                    let before = pool
+                    let reservation = try pool.reserveAESBlock()
+                    sent.blockCounter = 0
+                    sent.poolRanges = reservation.ranges.map(QSMPoolRange.init)
+                    decision.emitSealed(sent, actor: sender, seal: .aesNewBlock(pool: before), body: body, context: context)
                 }
-                let (sealed, ranges) = try crypto.sealAES(
-                    body, entry: entry, pool: entry.pool, now: decision.now, context: context)
-                sent.ciphertext = sealed.ciphertext
-                sent.nonce = sealed.nonce
-                sent.blockCounter = sealed.counter
-                sent.poolRanges = ranges.map(QSMPoolRange.init)
             default:
                 return .failure(.invalidParameter(name: "mode", reason: "must be otp, aes or pqc"))
             }
         } catch {
-            return .failure(error)
+            return .failure(BrokerCrypto.mapped(error))
         }
-        decision.emit(.messageSent(sent), actor: sender)
         return .success(SendResult(messageID: messageID.hex, position: state.position + 1))
     }
 }

@@ -47,35 +47,7 @@ extension Broker {
         if let (entry, pool) = context {
             opened = await openMessage(entry, pool: pool, sessionID: presented.sessionID)
         }
-        let openedResult = opened
-        return try await pipeline.submit(caller) { state, decision -> Result<DecryptedMessage, BrokerError> in
-            let user: String
-            switch state.authenticate(presented, method: "Decrypt", decision: &decision) {
-            case .failure(let error): return .failure(error)
-            case .success(let name): user = name
-            }
-            guard let entry = state.inbox.message(id) else { return .failure(.unknownMessage(id)) }
-            guard entry.to == user else {
-                decision.emit(.accessDenied(QSMAccessDenied.with {
-                    $0.username = user
-                    $0.method = "Decrypt"
-                    $0.resource = "message"
-                    $0.resourceID = id
-                    $0.owner = entry.to
-                    $0.reason = .notOwner
-                }), actor: user)
-                return .failure(.notOwner(resource: "message \(id)"))
-            }
-            guard let openedResult else { return .failure(.unavailable("the session changed while decrypting: try again")) }
-            return openedResult.map { body in
-                decision.emit(.messageDecrypted(QSMMessageDecrypted.with {
-                    $0.messageID = Data(hex: id) ?? Data()
-                    $0.reader = user
-                    $0.sender = entry.from
-                }), actor: user)
-                return DecryptedMessage(body: body, from: entry.from, sentAt: entry.sentAt, mode: entry.mode)
-            }
-        }.get()
+        return try await submit(DecryptCommand(token: presented, messageID: id, opened: opened), caller: caller).get()
     }
 
     private func openMessage(_ entry: InboxEntry, pool: KeyPoolsProjection.PairPool?, sessionID: Data?) async
@@ -121,23 +93,15 @@ extension Broker {
         async throws(BrokerError) -> [InboxEntry]
     {
         let limit = try Validation.limit(limit, default: 100)
-        let presented = PresentedToken(token)
-        return try await pipeline.submit(caller) { state, decision in
-            state.authenticate(presented, method: "Inbox", decision: &decision).map {
-                state.inbox.inbox(of: $0, unreadOnly: unreadOnly, limit: limit)
-            }
-        }.get()
+        let command = InboxCommand(token: PresentedToken(token), unreadOnly: unreadOnly, limit: limit)
+        return try await submit(command, caller: caller).get()
     }
 
     /// What the session user did and what was done to them, newest first.
     public func history(token: String, limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [HistoryEntry] {
         let limit = try Validation.limit(limit, default: 100)
         let presented = PresentedToken(token)
-        let (user, positions) = try await pipeline.submit(caller) { state, decision in
-            state.authenticate(presented, method: "History", decision: &decision).map {
-                ($0, state.history.recent(of: $0, limit: limit))
-            }
-        }.get()
+        let (user, positions) = try await submit(HistoryCommand(token: presented, limit: limit), caller: caller).get()
         // The lines are written from the events themselves, which are durable by now.
         do {
             return try positions.compactMap { position in
@@ -153,12 +117,7 @@ extension Broker {
 
     /// The dashboard, for any logged-in user: system-wide counts, nobody's data.
     public func dashboard(token: String, minutes: Int64 = 60, caller: Caller) async throws(BrokerError) -> DashboardView {
-        let presented = PresentedToken(token)
-        return try await pipeline.submit(caller) { state, decision in
-            state.authenticate(presented, method: "Dashboard", decision: &decision).map { _ in
-                state.dashboardView(minutes: minutes, now: decision.now)
-            }
-        }.get()
+        return try await submit(DashboardCommand(token: PresentedToken(token), minutes: minutes), caller: caller).get()
     }
 }
 
@@ -169,5 +128,80 @@ extension BrokerState {
             counters: dashboard.counters, activeSessions: sessions.activeCount(at: now),
             series: dashboard.series(lastMinutes: minutes).map { DashboardView.MinutePoint(minute: $0.minute, counts: $0.counts) },
             exchanges: dashboard.recentExchanges)
+    }
+}
+
+/// Decrypt: only the recipient's live session reads a message; anyone else is refused and recorded.
+/// The message was opened before the command was queued, for the session that was then live.
+struct DecryptCommand: BrokerCommand {
+    let token: PresentedToken
+    /// Lowercase hex.
+    let messageID: String
+    let opened: Result<Data, BrokerError>?
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<DecryptedMessage, BrokerError> {
+        let user: String
+        switch state.authenticate(token, method: "Decrypt", decision: &decision) {
+        case .failure(let error): return .failure(error)
+        case .success(let name): user = name
+        }
+        guard let entry = state.inbox.message(messageID) else { return .failure(.unknownMessage(messageID)) }
+        guard entry.to == user else {
+            decision.emit(.accessDenied(QSMAccessDenied.with {
+                $0.username = user
+                $0.method = "Decrypt"
+                $0.resource = "message"
+                $0.resourceID = messageID
+                $0.owner = entry.to
+                $0.reason = .notOwner
+            }), actor: user)
+            return .failure(.notOwner(resource: "message \(messageID)"))
+        }
+        guard let opened else { return .failure(.unavailable("the session changed while decrypting: try again")) }
+        return opened.map { body in
+            decision.emit(.messageDecrypted(QSMMessageDecrypted.with {
+                $0.messageID = Data(hex: messageID) ?? Data()
+                $0.reader = user
+                $0.sender = entry.from
+            }), actor: user)
+            return DecryptedMessage(body: body, from: entry.from, sentAt: entry.sentAt, mode: entry.mode)
+        }
+    }
+}
+
+/// Inbox: the session user's messages, newest first.
+struct InboxCommand: BrokerCommand {
+    let token: PresentedToken
+    let unreadOnly: Bool
+    let limit: Int
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<[InboxEntry], BrokerError> {
+        state.authenticate(token, method: "Inbox", decision: &decision).map {
+            state.inbox.inbox(of: $0, unreadOnly: unreadOnly, limit: limit)
+        }
+    }
+}
+
+/// History: the session user and the positions of their latest history lines.
+struct HistoryCommand: BrokerCommand {
+    let token: PresentedToken
+    let limit: Int
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<(String, [UInt64]), BrokerError> {
+        state.authenticate(token, method: "History", decision: &decision).map {
+            ($0, state.history.recent(of: $0, limit: limit))
+        }
+    }
+}
+
+/// Dashboard: system-wide counts for any live session.
+struct DashboardCommand: BrokerCommand {
+    let token: PresentedToken
+    let minutes: Int64
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<DashboardView, BrokerError> {
+        state.authenticate(token, method: "Dashboard", decision: &decision).map { _ in
+            state.dashboardView(minutes: minutes, now: decision.now)
+        }
     }
 }

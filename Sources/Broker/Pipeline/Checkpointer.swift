@@ -60,16 +60,14 @@ final class Checkpointer: Sendable {
         }
     }
 
-    /// The signed checkpoint of the durable `head`.
-    func checkpoint(of head: UInt64, in store: EventStore) throws -> QSMEvent.OneOf_Body {
-        guard let hash = try store.chainHash(at: head) else {
-            throw EventLogError.storage(path: store.path, detail: "no chain hash at the head \(head)")
-        }
-        let statement = CheckpointStatement(logID: logID, position: head, chainHash: hash)
+    /// The signed checkpoint of `head` (the end of the batches before the one it joins, so its chain
+    /// hash is final: that batch commits only after them).
+    func checkpoint(of head: LogHead) throws -> QSMEvent.OneOf_Body {
+        let statement = CheckpointStatement(logID: logID, position: head.position, chainHash: head.hash)
         let signature = try key.signature(for: statement.signedBytes)
         return .checkpointSigned(QSMCheckpointSigned.with {
-            $0.checkpointPosition = head
-            $0.chainHash = hash
+            $0.checkpointPosition = head.position
+            $0.chainHash = head.hash
             $0.signature = signature
             $0.algorithm = BrokerSigningKey.algorithm
             $0.publicKeyID = key.publicKeyID
@@ -81,9 +79,14 @@ final class Checkpointer: Sendable {
         logger.error("Cannot make a checkpoint", metadata: ["error": "\(error)"])
     }
 
-    /// Notes a committed checkpoint event and copies it to the witness file.
-    func committed(_ checkpoint: QSMCheckpointSigned, eventPosition: UInt64, at: Int64) {
+    /// Notes a checkpoint decided into a batch, so the next one is counted from it (a failed commit
+    /// reloads the last one from the log).
+    func decided(_ checkpoint: QSMCheckpointSigned, eventPosition: UInt64, at: Int64) {
         last.withLock { $0 = Last(signedPosition: checkpoint.checkpointPosition, eventPosition: eventPosition, at: at) }
+    }
+
+    /// Copies a committed checkpoint to the witness file.
+    func committed(_ checkpoint: QSMCheckpointSigned, eventPosition: UInt64, at: Int64) {
         guard let witness else { return }
         let record = WitnessRecord(
             statement: CheckpointStatement(logID: logID, position: checkpoint.checkpointPosition, chainHash: checkpoint.chainHash),

@@ -4,10 +4,25 @@ public import QSMEvents
 import SwiftProtobuf
 import Synchronization
 
-/// What a decider sees and produces for one command: the time of its batch, its caller, and the events
-/// it emits. The events are folded into the state before the next command of the batch is decided.
+/// A command to the broker, as a value, with a pure decider.
+///
+/// `decide` sees the state its predecessors produced and the decision's context (time, caller,
+/// correlation id, and whatever expensive or random work was done before the command was queued, which
+/// the command carries). It touches no clock, random generator, lock, disk or cache, so a test can give it
+/// events, a command and a context, and compare what it emits: see BrokerTests/DeciderTests.
+public protocol BrokerCommand: Sendable {
+    /// What the caller gets back once the command's events are durable.
+    associatedtype Output: Sendable
+
+    /// Decides against `state`, emitting events into `decision`; a refusal may emit events too (they are
+    /// recorded for the intrusion detection).
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Output, BrokerError>
+}
+
+/// The context and the output of deciding one command: the time of its batch, its caller, its
+/// correlation id, and the events it emits (with the sealing they await).
 public struct Decision: Sendable {
-    /// The batch's time, in microseconds: every event of the batch is recorded with it.
+    /// The batch's time, in microseconds: every event of the command is recorded with it.
     public let now: Int64
     /// Who called.
     public let caller: Caller
@@ -15,48 +30,72 @@ public struct Decision: Sendable {
     public let correlationID: Data
     /// The events emitted so far, with their actors.
     public private(set) var events: [(body: QSMEvent.OneOf_Body, actor: String)] = []
+    /// Messages the writer seals after the decision, against the pool bits or nonce it reserved.
+    private(set) var seals: [SealRequest] = []
 
-    init(now: Int64, caller: Caller) {
+    /// A context for deciding one command.
+    /// - Parameters:
+    ///   - now: the time, in microseconds since the epoch.
+    ///   - caller: who called.
+    ///   - correlationID: 16 random bytes (the writer draws them; tests give fixed ones).
+    public init(now: Int64, caller: Caller, correlationID: Data) {
         self.now = now
         self.caller = caller
-        // Not UUID(): Foundation opens and closes /dev/urandom for each one.
-        correlationID = BrokerCrypto.randomID()
+        self.correlationID = correlationID
     }
 
     /// Emits an event about `actor`.
     public mutating func emit(_ body: QSMEvent.OneOf_Body, actor: String) {
         events.append((body, actor))
     }
+
+    /// Emits a MessageSent whose ciphertext the writer fills in after the decision.
+    mutating func emitSealed(_ sent: QSMMessageSent, actor: String, seal: SealRequest.Work, body: Data, context: MessageAAD) {
+        seals.append(SealRequest(eventIndex: events.count, body: body, context: context, work: seal, now: now))
+        events.append((.messageSent(sent), actor))
+    }
+
+    /// Replaces a sealed message's event once the writer sealed it.
+    mutating func fill(_ index: Int, with sent: QSMMessageSent) {
+        events[index].body = .messageSent(sent)
+    }
 }
 
-/// A command waiting for the writer: decided in order, answered after its batch is durable.
-protocol PipelineCommand: AnyObject, Sendable {
+/// A queued command, type-erased for the writer: decided in order, answered after its batch is durable.
+protocol BrokerJob: AnyObject, Sendable {
     var caller: Caller { get }
     /// Decides against `state` (which includes the effects of earlier commands of the batch).
     func decide(_ state: BrokerState, _ decision: inout Decision)
+    /// The decision could not be carried out (sealing or encoding failed): answer `error` instead.
+    func fail(_ error: BrokerError)
     /// Answers the caller: with the decided outcome, or with `failure` when the batch did not commit.
     func finish(failure: BrokerError?)
 }
 
-/// A command whose decider returns `Result`.
-final class PendingCommand<Output: Sendable>: PipelineCommand, @unchecked Sendable {
+/// A command waiting for its answer.
+final class PendingCommand<Command: BrokerCommand>: BrokerJob, @unchecked Sendable {
     let caller: Caller
-    private let decider: @Sendable (BrokerState, inout Decision) -> Result<Output, BrokerError>
-    private let continuation: CheckedContinuation<Result<Output, BrokerError>, Never>
-    // Written by `decide` and read by `finish`, both on the pipeline's loop, one after the other.
-    private var outcome: Result<Output, BrokerError>?
+    private let command: Command
+    private let continuation: CheckedContinuation<Result<Command.Output, BrokerError>, Never>
+    // Written by `decide` on the writer's deciding thread and read by `finish` on its committing thread,
+    // after the batch was handed over under the writer's lock.
+    private var outcome: Result<Command.Output, BrokerError>?
 
     init(
-        caller: Caller, decider: @escaping @Sendable (BrokerState, inout Decision) -> Result<Output, BrokerError>,
-        continuation: CheckedContinuation<Result<Output, BrokerError>, Never>
+        _ command: Command, caller: Caller,
+        continuation: CheckedContinuation<Result<Command.Output, BrokerError>, Never>
     ) {
+        self.command = command
         self.caller = caller
-        self.decider = decider
         self.continuation = continuation
     }
 
     func decide(_ state: BrokerState, _ decision: inout Decision) {
-        outcome = decider(state, &decision)
+        outcome = command.decide(state, &decision)
+    }
+
+    func fail(_ error: BrokerError) {
+        outcome = .failure(error)
     }
 
     func finish(failure: BrokerError?) {

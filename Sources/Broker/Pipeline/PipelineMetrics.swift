@@ -1,3 +1,4 @@
+import EventLog
 import Metrics
 import Synchronization
 
@@ -24,10 +25,11 @@ final class PipelineMetrics: Sendable {
 
     private let published = Mutex(Published())
 
-    /// Records one durable group commit of `commands` commands and `events` events that began at
-    /// `started`, then brings the event counters up to `state`'s totals.
-    func committed(commands: Int, events: Int, since started: ContinuousClock.Instant, state: borrowing Mutex<BrokerState>) {
-        let elapsed = ContinuousClock.now - started
+    /// Records one durable group commit of `commands` commands, then brings the event counters up to
+    /// `state`'s totals.
+    func committed(_ commit: Committed, commands: Int, state: borrowing Mutex<BrokerState>) {
+        let elapsed = commit.duration
+        let events = commit.events
         commitDuration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         batchCommands.record(commands)
         batchEvents.record(events)
@@ -72,6 +74,6 @@ extension Broker {
     /// so a scrape before the first commit already shows the totals since the log began; every durable
     /// commit does it again.
     public func publishMetrics() {
-        PipelineMetrics.shared.publish(pipeline.state.withLock { $0.dashboard.counters })
+        PipelineMetrics.shared.publish(read { $0.dashboard.counters })
     }
 }

@@ -1,0 +1,229 @@
+import EventLog
+import Foundation
+import QSMEvents
+import Synchronization
+import SwiftProtobuf
+
+/// The broker's part of the log's one writer (EventLog's `LogWriter`): for every queued command it takes
+/// the context (time, caller, correlation id), runs the command's pure decider against the state its
+/// predecessors produced, seals what the decision reserved, appends the events to the batch (which gives
+/// them positions and times and encodes them), and folds them, with the alerts the intrusion detection
+/// derives, into the state. Signed checkpoints and snapshots join batches here too.
+///
+/// `decide` and `rollBack` run on the writer's deciding thread; `answer` on its committing thread.
+final class BrokerStage: WriterStage, @unchecked Sendable {
+    typealias Command = any BrokerJob
+
+    /// The state as of the last decided command; queries before a command's work (a session's user, a
+    /// pool's size) read it under the lock.
+    let state: Mutex<BrokerState>
+    /// Heads after each commit, for watchers.
+    let changes = ChangeFeed()
+    private let store: EventStore
+    private let configuration: BrokerConfiguration
+    private let crypto: BrokerCrypto
+    private let checkpointer: Checkpointer
+    // Deciding thread only.
+    private var random = BufferedSystemRandom()
+    private var lastSnapshot: UInt64
+    /// Checkpoints decided into batches not yet durable: copied to the witness once they are.
+    private let decidedCheckpoints = Mutex<[(eventPosition: UInt64, at: Int64, checkpoint: QSMCheckpointSigned)]>([])
+
+    init(store: EventStore, state: BrokerState, configuration: BrokerConfiguration, crypto: BrokerCrypto,
+         checkpointer: Checkpointer) {
+        self.store = store
+        self.state = Mutex(state)
+        self.configuration = configuration
+        self.crypto = crypto
+        self.checkpointer = checkpointer
+        lastSnapshot = state.position
+    }
+
+    func decide(_ commands: [any BrokerJob], into batch: inout RecordBatch, closing: Bool) {
+        let now = max(configuration.clock(), batch.head.lastRecordedAtMicros)
+        state.withLock { state in
+            if batch.isEmpty, checkpointer.isDue(head: batch.base.position, now: now, force: closing) {
+                appendCheckpoint(of: batch.base, now: now, into: &batch, state: &state)
+            }
+            for job in commands {
+                var decision = Decision(now: now, caller: job.caller, correlationID: randomID())
+                job.decide(state, &decision)
+                if let failure = seal(&decision) {
+                    job.fail(failure)
+                    continue
+                }
+                let events: [NewEvent]
+                do {
+                    events = try decision.events.map {
+                        try NewEvent($0.body, actor: $0.actor, correlationID: decision.correlationID, peer: job.caller.peer)
+                    }
+                    for event in events { try event.validate() }
+                } catch {
+                    job.fail(.unavailable("an event could not be encoded: \(error)"))
+                    continue
+                }
+                for (index, event) in events.enumerated() {
+                    append(event, body: decision.events[index].body, at: now, into: &batch, state: &state)
+                }
+            }
+            if closing || state.position - lastSnapshot >= configuration.snapshotEvery {
+                attachSnapshot(of: state, to: &batch)
+            }
+        }
+    }
+
+    func answer(_ commands: [any BrokerJob], outcome: Result<Committed, EventLogError>) {
+        switch outcome {
+        case .success(let commit):
+            let head = commit.head
+            let committed = decidedCheckpoints.withLock { pending in
+                let done = pending.filter { $0.eventPosition <= head.position }
+                pending.removeAll { $0.eventPosition <= head.position }
+                return done
+            }
+            for entry in committed {
+                checkpointer.committed(entry.checkpoint, eventPosition: entry.eventPosition, at: entry.at)
+            }
+            for job in commands { job.finish(failure: nil) }
+            if commit.events > 0 {
+                PipelineMetrics.shared.committed(commit, commands: commands.count, state: state)
+            }
+            changes.publish(head.position)
+        case .failure(let error):
+            for job in commands { job.finish(failure: .storage(error)) }
+        }
+    }
+
+    func rollBack(to head: LogHead) {
+        decidedCheckpoints.withLock { $0.removeAll() }
+        do {
+            let fresh = try StateLoader.load(store: store, rules: configuration.rules)
+            state.withLock { $0 = fresh }
+            lastSnapshot = min(lastSnapshot, fresh.position)
+            try checkpointer.reload(from: store)
+        } catch {
+            // The log could not be read back: the state keeps what it had, and the next commit's check of
+            // its batch against the durable head refuses anything decided on it.
+            checkpointer.logFailure(error)
+        }
+    }
+
+    // MARK: Steps
+
+    /// Seals the messages the decision reserved key material for; the refusal when one cannot be sealed.
+    private func seal(_ decision: inout Decision) -> BrokerError? {
+        for request in decision.seals {
+            guard case .messageSent(var sent) = decision.events[request.eventIndex].body else {
+                return .unavailable("a sealed message's event is missing")
+            }
+            do {
+                try crypto.seal(request, into: &sent)
+            } catch {
+                return error
+            }
+            decision.fill(request.eventIndex, with: sent)
+        }
+        return nil
+    }
+
+    /// Appends `event` to the batch, folds it into the state, then does the same for the alerts (and
+    /// lockouts) the intrusion detection derived from it.
+    private func append(
+        _ event: NewEvent, body: QSMEvent.OneOf_Body, at now: Int64, into batch: inout RecordBatch,
+        state: inout BrokerState
+    ) {
+        let placed: (position: UInt64, recordedAtMicros: Int64)
+        do {
+            placed = try batch.append(event, at: now)
+        } catch {
+            // Validated above; a batch that cannot take it is failed whole, and the state rolled back.
+            batch.poison("\(error)")
+            return
+        }
+        state.evolve(QSMEvent(event, body: body, position: placed.position, recordedAt: placed.recordedAtMicros))
+        for derived in state.ids.takePending() {
+            for derivedBody in CommandEvents.events(for: derived) {
+                guard let new = try? NewEvent(derivedBody, actor: derived.subject, correlationID: event.correlationID)
+                else {
+                    batch.poison("a derived alert could not be encoded")
+                    return
+                }
+                append(new, body: derivedBody, at: now, into: &batch, state: &state)
+            }
+        }
+    }
+
+    private func appendCheckpoint(of head: LogHead, now: Int64, into batch: inout RecordBatch, state: inout BrokerState) {
+        do {
+            let body = try checkpointer.checkpoint(of: head)
+            let event = try NewEvent(body, correlationID: randomID())
+            guard case .checkpointSigned(let signed) = body else { return }
+            let position = batch.nextPosition
+            append(event, body: body, at: now, into: &batch, state: &state)
+            checkpointer.decided(signed, eventPosition: position, at: batch.head.lastRecordedAtMicros)
+            decidedCheckpoints.withLock { $0.append((position, batch.head.lastRecordedAtMicros, signed)) }
+        } catch {
+            // Commands go on; the next batch tries again.
+            checkpointer.logFailure(error)
+        }
+    }
+
+    private func attachSnapshot(of state: BrokerState, to batch: inout RecordBatch) {
+        guard state.position > 0, let data = try? state.snapshotData() else { return }
+        batch.attachSnapshot(Snapshot(position: state.position, state: data), named: StateLoader.snapshotName)
+        lastSnapshot = state.position
+    }
+
+    /// 128 random bits from the writer's buffered generator.
+    private func randomID() -> Data {
+        var words = (random.next(), random.next())
+        return withUnsafeBytes(of: &words) { Data($0) }
+    }
+}
+
+extension QSMEvent {
+    /// The event as folded: `event`'s header fields at the position and time the batch gave it.
+    init(_ event: NewEvent, body: QSMEvent.OneOf_Body, position: UInt64, recordedAt: Int64) {
+        self.init()
+        self.position = position
+        recordedAtUs = recordedAt
+        type = event.type
+        schemaVersion = event.schemaVersion
+        actor = event.actor
+        correlationID = event.correlationID
+        if let peer = event.peer {
+            self.peer = LogPeer.with {
+                $0.uid = peer.uid
+                $0.gid = peer.gid
+                $0.pid = peer.pid
+            }
+        }
+        self.body = body
+    }
+}
+
+/// The events that record what the intrusion detection derived.
+enum CommandEvents {
+    /// The alert, and the lockout it imposes if any.
+    static func events(for derived: IDSProjection.Derived) -> [QSMEvent.OneOf_Body] {
+        var result: [QSMEvent.OneOf_Body] = [.alertRaised(QSMAlertRaised.with {
+            $0.alertID = derived.id
+            $0.rule = derived.rule
+            $0.severity = QSMSeverity(rawValue: derived.severity) ?? .medium
+            $0.subject = derived.subject
+            $0.summary = derived.summary
+            $0.evidencePositions = derived.evidence
+            $0.triggerPosition = derived.trigger
+        })]
+        if let until = derived.lockUntil {
+            result.append(.accountLocked(QSMAccountLocked.with {
+                $0.username = derived.subject
+                $0.untilUs = until
+                $0.rule = derived.rule
+                $0.triggerPosition = derived.trigger
+                $0.level = derived.level
+            }))
+        }
+        return result
+    }
+}
