@@ -206,7 +206,7 @@ final class AppendStage: WriterStage, @unchecked Sendable {
     func rollBack(to head: LogHead) {}
 }
 
-extension LogWriter where Stage == AppendStage {
+extension LogWriter<AppendStage> {
     /// Appends `events` and waits until they are durable.
     func append(_ events: [NewEvent], recordedAtMicros: Int64?) async throws(EventLogError) -> [UInt64] {
         do {

@@ -55,7 +55,7 @@ extension BrokerCrypto {
         throws
     {
         let nonce = try block.takeNonce(atMicroseconds: request.now, policy: aesRotation)
-        guard nonce.counter == sent.blockCounter else { throw Self.mismatch }
+        guard sent.blockCounter == nonce.counter else { throw Self.mismatch }
         let sealed = try AESCipher.seal(request.body, context: request.context, key: key, nonce: nonce)
         sent.ciphertext = sealed.ciphertext
         sent.nonce = sealed.nonce

@@ -1,0 +1,200 @@
+@testable import Broker
+import Foundation
+import QSMCrypto
+import QSMEvents
+import SwiftProtobuf
+import Testing
+
+/// EstablishKey, Send (otp, aes, pqc), Decrypt, Inbox, History and Dashboard, decided in memory: the key
+/// material a Send reserves is visible in its event before anything is sealed.
+@Suite("Deciders: keys and messages")
+struct MessagingDeciderTests {
+    static let policy = AESRotationPolicy(maxMessages: 2, maxAgeMicroseconds: 3_600_000_000)
+
+    private func scenarioWithPair(bits: UInt64 = 8_192) -> (DeciderScenario, PresentedToken) {
+        var scenario = DeciderScenario()
+        scenario.registered("alice")
+        scenario.registered("bob")
+        let token = scenario.loggedIn("alice")
+        if bits > 0 { scenario.exchanged("alice", "bob", bits: bits) }
+        return (scenario, token)
+    }
+
+    private func send(_ token: PresentedToken, _ mode: QSMMessageMode, bytes: Int = 64, id: UInt8 = 1,
+                      to recipient: String = "bob", sealed: PQCSealedForContext? = nil) -> SendCommand {
+        SendCommand(
+            token: token, recipient: recipient, body: Data(repeating: 0x61, count: bytes), mode: mode,
+            messageID: Data(repeating: id, count: 16), sealedPQC: sealed, aesRotation: Self.policy)
+    }
+
+    private func sent(_ events: [QSMEvent.OneOf_Body]) -> QSMMessageSent? {
+        guard events.count == 1, case .messageSent(let sent) = events[0] else { return nil }
+        return sent
+    }
+
+    @Test func otpReservesFreshPoolBitsForEveryMessageAndNeverTheSameTwice() throws {
+        var (scenario, token) = scenarioWithPair()
+        let first = scenario.when(send(token, .otp, bytes: 64))
+        #expect(try first.outcome.get().position == scenario.state.position + 1)
+        let one = try #require(sent(first.events))
+        #expect(one.poolRanges.map { [$0.start, $0.length] } == [[0, 256 + 64 * 8]])
+        #expect(one.ciphertext.isEmpty, "the writer seals after the decision")
+        scenario.apply(first.events, actor: "alice")
+        let second = scenario.when(send(token, .otp, bytes: 10, id: 2))
+        let two = try #require(sent(second.events))
+        #expect(two.poolRanges.map { [$0.start, $0.length] } == [[768, 256 + 80]])
+    }
+
+    @Test func otpOnAShortPoolIsRefusedWithTheShortfallAndEmitsNothing() {
+        let (scenario, token) = scenarioWithPair(bits: 512)
+        let (outcome, events) = scenario.when(send(token, .otp, bytes: 64))
+        #expect(outcome.error == .keyPoolShort(needed: 96, available: 64))
+        #expect(events.isEmpty)
+        let (noPool, noPoolToken) = scenarioWithPair(bits: 0)
+        #expect(noPool.when(send(noPoolToken, .otp)).outcome.error == .keyPoolShort(needed: 96, available: 0))
+    }
+
+    @Test func aesTakesABlockThenItsCountersThenRotates() throws {
+        var (scenario, token) = scenarioWithPair()
+        var seen: [(ranges: [UInt64], counter: UInt64)] = []
+        for id in 1...3 {
+            let decided = scenario.when(send(token, .aes, id: UInt8(id)))
+            let message = try #require(sent(decided.events))
+            seen.append((message.poolRanges.flatMap { [$0.start, $0.length] }, message.blockCounter))
+            scenario.apply(decided.events, actor: "alice")
+        }
+        // Two messages per block (the policy above): the third takes the next 256 bits at counter 0.
+        #expect(seen.map(\.ranges) == [[0, 256], [0, 256], [256, 256]])
+        #expect(seen.map(\.counter) == [0, 1, 0])
+    }
+
+    @Test func anAESBlockRotatesWithAge() throws {
+        var (scenario, token) = scenarioWithPair()
+        let first = scenario.when(send(token, .aes))
+        scenario.apply(first.events, actor: "alice")
+        scenario.now += Self.policy.maxAgeMicroseconds
+        let later = try #require(sent(scenario.when(send(token, .aes, id: 2)).events))
+        #expect(later.poolRanges.map(\.start) == [256])
+    }
+
+    @Test func pqcTakesOnlyCiphertextSealedForThisSenderRecipientAndMessage() throws {
+        let (scenario, token) = scenarioWithPair(bits: 0)
+        let id = Data(repeating: 1, count: 16)
+        let sealed = PQCSealed(encapsulatedKey: Data([1, 2, 3]), ciphertext: Data([4, 5]))
+        let right = PQCSealedForContext(sealed: sealed, context: MessageAAD(messageID: id, sender: "alice", recipient: "bob"))
+        let message = try #require(sent(scenario.when(send(token, .pqc, sealed: right)).events))
+        #expect(message.encapsulatedKey == Data([1, 2, 3]))
+        #expect(message.ciphertext == Data([4, 5]))
+        let forMallory = PQCSealedForContext(
+            sealed: sealed, context: MessageAAD(messageID: id, sender: "mallory", recipient: "bob"))
+        let refused = scenario.when(send(token, .pqc, sealed: forMallory))
+        #expect(refused.outcome.error == .unavailable("the session changed while sealing: try again"))
+        #expect(refused.events.isEmpty)
+    }
+
+    @Test func sendRefusesYourselfUnknownRecipientsAndThrottledSenders() {
+        var (scenario, token) = scenarioWithPair()
+        #expect(scenario.when(send(token, .aes, to: "alice")).outcome.error
+            == .invalidParameter(name: "to", reason: "cannot be yourself"))
+        #expect(scenario.when(send(token, .aes, to: "carol")).outcome.error == .unknownUser("carol"))
+        var rules = IDSRules()
+        rules.sendFlood = .init(count: 2, windowSeconds: 60)
+        scenario.state.ids.rules = rules
+        for id in 1...3 {
+            let decided = scenario.when(send(token, .aes, id: UInt8(id)))
+            scenario.apply(decided.events, actor: "alice")
+        }
+        let throttled = scenario.when(send(token, .aes, id: 9))
+        guard case .throttled(let until)? = throttled.outcome.error else {
+            Issue.record("expected a throttle, got \(throttled.outcome)")
+            return
+        }
+        #expect(until > scenario.now)
+    }
+
+    @Test func keyExchangesAppendToThePoolOrAbortWithTheirFigures() throws {
+        var (scenario, token) = scenarioWithPair(bits: 0)
+        func outcome(_ bits: UInt64, abort: Bool = false) -> ExchangeOutcome {
+            ExchangeOutcome(
+                exchangeID: Data(repeating: UInt8(bits % 251), count: 16), initiator: "alice", peer: "bob",
+                keyID: "qkd-\(bits)", figures: QSMBB84Figures.with {
+                    $0.finalBits = bits
+                    $0.qber = abort ? 0.25 : 0.01
+                    $0.abortThreshold = 0.11
+                }, wrappedKey: abort ? nil : QSMWrappedSecret.with { $0.keyID = "qkd-\(bits)" },
+                abort: abort ? (.qberAboveThreshold, "QBER above the threshold") : nil)
+        }
+        let first = scenario.when(EstablishKeyCommand(token: token, peer: "bob", outcome: outcome(1_003)))
+        #expect(try first.outcome.get().finalBits == 1_003)
+        scenario.apply(first.events, actor: "alice")
+        let second = scenario.when(EstablishKeyCommand(token: token, peer: "bob", outcome: outcome(2_000)))
+        guard case .keyExchangeCompleted(let completed)? = second.events.first else {
+            Issue.record("expected a completed exchange, got \(second.events.map(\.name))")
+            return
+        }
+        #expect(completed.poolOffset == 1_008, "the next segment starts on the byte after the first")
+
+        let aborted = scenario.when(EstablishKeyCommand(token: token, peer: "bob", outcome: outcome(0, abort: true)))
+        #expect(aborted.events.map(\.name) == ["key_exchange_aborted"])
+        guard case .keyExchangeAborted? = aborted.outcome.error else {
+            Issue.record("expected an abort, got \(aborted.outcome)")
+            return
+        }
+        #expect(scenario.when(EstablishKeyCommand(token: token, peer: "alice", outcome: nil)).outcome.error
+            == .invalidParameter(name: "peer", reason: "cannot be yourself"))
+        #expect(scenario.when(EstablishKeyCommand(token: token, peer: "carol", outcome: nil)).outcome.error
+            == .unknownUser("carol"))
+        #expect(scenario.when(EstablishKeyCommand(token: token, peer: "bob", outcome: nil)).outcome.error
+            == .unavailable("the session changed during the exchange: try again"))
+    }
+
+    @Test func onlyTheRecipientDecryptsAndEveryOtherReaderIsRecorded() throws {
+        var (scenario, aliceToken) = scenarioWithPair()
+        let decided = scenario.when(send(aliceToken, .aes))
+        let id = try decided.outcome.get().messageID
+        scenario.apply(decided.events, actor: "alice")
+        let bobToken = scenario.loggedIn("bob")
+
+        let read = scenario.when(DecryptCommand(token: bobToken, messageID: id, opened: .success(Data("hi".utf8))))
+        #expect(try read.outcome.get().body == Data("hi".utf8))
+        #expect(read.events.map(\.name) == ["message_decrypted"])
+
+        let byAlice = scenario.when(DecryptCommand(token: aliceToken, messageID: id, opened: nil))
+        #expect(byAlice.outcome.error == .notOwner(resource: "message \(id)"))
+        guard case .accessDenied(let denied)? = byAlice.events.first else {
+            Issue.record("expected an access_denied, got \(byAlice.events.map(\.name))")
+            return
+        }
+        #expect(denied.owner == "bob")
+        #expect(denied.reason == .notOwner)
+
+        let unknown = String(repeating: "0", count: 32)
+        #expect(scenario.when(DecryptCommand(token: bobToken, messageID: unknown, opened: nil)).outcome.error
+            == .unknownMessage(unknown))
+        #expect(scenario.when(DecryptCommand(token: bobToken, messageID: id, opened: nil)).outcome.error
+            == .unavailable("the session changed while decrypting: try again"))
+    }
+
+    @Test func inboxHistoryAndDashboardAnswerWithoutEmitting() throws {
+        var (scenario, aliceToken) = scenarioWithPair()
+        for id in 1...3 {
+            let decided = scenario.when(send(aliceToken, .otp, bytes: 8, id: UInt8(id)))
+            scenario.apply(decided.events, actor: "alice")
+        }
+        let bobToken = scenario.loggedIn("bob")
+        let inbox = scenario.when(InboxCommand(token: bobToken, unreadOnly: false, limit: 2))
+        #expect(try inbox.outcome.get().map(\.messageID) == [Data(repeating: 3, count: 16).hex, Data(repeating: 2, count: 16).hex])
+        #expect(inbox.events.isEmpty)
+        #expect(try scenario.when(InboxCommand(token: aliceToken, unreadOnly: false, limit: 10)).outcome.get().isEmpty)
+
+        let history = scenario.when(HistoryCommand(token: aliceToken, limit: 100))
+        let (user, positions) = try history.outcome.get()
+        #expect(user == "alice")
+        #expect(positions == [7, 6, 5, 4, 3, 1], "her sends, the exchange, her login and registration")
+        #expect(history.events.isEmpty)
+
+        let dashboard = scenario.when(DashboardCommand(token: bobToken, minutes: 5))
+        #expect(try dashboard.outcome.get().counters.encryptions["otp"] == 3)
+        #expect(dashboard.events.isEmpty)
+    }
+}
