@@ -10,6 +10,10 @@ public struct WriterStatistics: Sendable, Hashable {
     public var events: UInt64
     /// Commands (or `append` calls) whose events those transactions carried.
     public var appends: UInt64
+    /// Time spent in write transactions, commit (fsync) included, in nanoseconds.
+    public var commitNanoseconds: UInt64 = 0
+    /// Time the writer spent deciding commands into batches, in nanoseconds.
+    public var decideNanoseconds: UInt64 = 0
 }
 
 /// The write side of a read-write log: the writer lock, the durable head, and which writer owns the
@@ -90,8 +94,13 @@ final class WriteSide: Sendable {
         }
     }
 
-    func committed(_ head: LogHead, events: Int, commands: Int) {
+    func decided(nanoseconds: UInt64) {
+        state.withLock { $0.statistics.decideNanoseconds += nanoseconds }
+    }
+
+    func committed(_ head: LogHead, events: Int, commands: Int, nanoseconds: UInt64) {
         state.withLock { state in
+            state.statistics.commitNanoseconds += nanoseconds
             state.head = head
             state.statistics.commits += 1
             state.statistics.events += UInt64(events)
@@ -105,6 +114,10 @@ extension EventStore {
     func claimWriter() throws(EventLogError) -> LogHead {
         guard let writeSide else { throw .readOnly(path: path) }
         return try writeSide.claim(path: path)
+    }
+
+    func noteDecided(since start: ContinuousClock.Instant) {
+        writeSide?.decided(nanoseconds: (ContinuousClock.now - start).nanoseconds)
     }
 
     func attachWriter(stop: @escaping @Sendable () -> Void) { writeSide?.attach(stop: stop) }
@@ -129,6 +142,7 @@ extension EventStore {
             (key: try Self.snapshotKey(name), value: Self.snapshotValue(snapshot))
         }
         let dbs = databases
+        let started = ContinuousClock.now
         do {
             try environment.writeGrowingMap { txn in
                 if let snapshot {
@@ -150,7 +164,8 @@ extension EventStore {
         } catch {
             throw Self.mapped(error, path: path)
         }
-        writeSide.committed(batch.head, events: batch.count, commands: commands)
+        writeSide.committed(
+            batch.head, events: batch.count, commands: commands, nanoseconds: (ContinuousClock.now - started).nanoseconds)
         return batch.head
     }
 }

@@ -187,7 +187,9 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
             }
             pending = Decided(batch: RecordBatch(after: base), commands: [])
         }
+        let started = ContinuousClock.now
         stage.decide(commands, into: &pending!.batch, closing: closing)
+        store.noteDecided(since: started)
         pending!.commands += commands
         decidedHead = pending!.batch.head
     }
@@ -265,6 +267,12 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
 }
 
 extension Duration {
+    /// The duration in whole nanoseconds (negative ones as zero).
+    var nanoseconds: UInt64 {
+        let (whole, attoseconds) = components
+        return UInt64(max(0, whole)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+
     /// The duration in seconds.
     var seconds: Double {
         let (whole, attoseconds) = components

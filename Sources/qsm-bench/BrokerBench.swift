@@ -69,6 +69,13 @@ enum BrokerBench {
             _ = try await rate(mode, senders: 1, total: messages / scale / 10)
             results[mode] = try await rate(mode, senders: 64, total: messages / scale)
         }
+        if let writer = broker.log.writerStatistics {
+            print(String(
+                format: "writer: %llu commands in %llu commits (%.1f a commit), decide %.1f µs/command, commit %.0f µs/commit",
+                writer.appends, writer.commits, Double(writer.appends) / Double(max(writer.commits, 1)),
+                Double(writer.decideNanoseconds) / 1e3 / Double(max(writer.appends, 1)),
+                Double(writer.commitNanoseconds) / 1e3 / Double(max(writer.commits, 1))))
+        }
         let stats = try await broker.stats(caller: .local)
         print(String(format: "pipeline: %llu commands in %llu batches (%.1f a batch), %llu commits",
                      stats.commands, stats.batches, Double(stats.commands) / Double(max(stats.batches, 1)), stats.commits))

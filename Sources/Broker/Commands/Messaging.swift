@@ -39,40 +39,50 @@ extension Broker {
         let presented = PresentedToken(token)
         let messageID = BrokerCrypto.randomID()
         var sealedPQC: PQCSealedForContext?
-        let now = configuration.clock()
-        if let sender = read({ $0.peekSession(presented, now: now) }) {
-            switch mode {
-            case .pqc:
-                if let publicKey = read({ $0.users[recipient]?.pqcPublicKey }) {
-                    sealedPQC = try await crypto.sealPQC(
-                        body, to: publicKey, context: MessageAAD(messageID: messageID, sender: sender, recipient: recipient))
-                }
-            default:
-                // BB84 sets otp's pace: a short pool gets one exchange sized for this message, before the
-                // command is queued, so the writer never waits for it.
-                let needed = mode == .otp ? KeyPool.otpCost(messageByteCount: body.count) : UInt64(AESBlock.keyByteCount * 8)
-                let shortBy = read { state -> UInt64? in
-                    guard state.users[recipient] != nil, sender != recipient else { return nil }
-                    let pair = state.keyPools.pool(sender, recipient)
-                    if mode == .aes, let block = pair?.aesBlock,
-                       !block.needsRotation(atMicroseconds: now, policy: crypto.aesRotation)
-                    {
-                        return nil
-                    }
-                    let available = pair?.pool.availableBits ?? 0
-                    return available >= needed ? nil : needed - available
-                }
-                if let shortBy {
-                    let qubits = min(configuration.maxQubits, max(configuration.topUpQubits, Int(shortBy) * 5))
-                    _ = try await establishKey(
-                        token: token, peer: recipient, options: KeyExchangeOptions(qubits: qubits), caller: caller)
-                }
-            }
+        if mode == .pqc, let sender = read({ $0.peekSession(presented, now: configuration.clock()) }),
+           let publicKey = read({ $0.users[recipient]?.pqcPublicKey })
+        {
+            sealedPQC = try await crypto.sealPQC(
+                body, to: publicKey, context: MessageAAD(messageID: messageID, sender: sender, recipient: recipient))
         }
         let command = SendCommand(
             token: presented, recipient: recipient, body: body, mode: mode, messageID: messageID, sealedPQC: sealedPQC,
             aesRotation: crypto.aesRotation)
-        return try await submit(command, caller: caller).get()
+        // BB84 sets otp's pace: a short pool gets a key exchange sized for the message before the command
+        // is queued, so the writer never waits for one. Another sender of the same pair may take the bits
+        // first; then the writer refuses, and one more exchange is run (twice at most).
+        var exchanges = 0
+        for attempt in 1... {
+            if mode != .pqc, let shortBy = poolShortfall(presented, recipient: recipient, mode: mode, bytes: body.count) {
+                let qubits = min(configuration.maxQubits, max(configuration.topUpQubits, Int(shortBy) * 5))
+                _ = try await establishKey(
+                    token: token, peer: recipient, options: KeyExchangeOptions(qubits: qubits), caller: caller)
+                exchanges += 1
+            }
+            switch await submit(command, caller: caller) {
+            case .success(let result): return result
+            case .failure(.keyPoolShort) where exchanges < 2 && attempt < 3: continue
+            case .failure(let error): throw error
+            }
+        }
+        preconditionFailure("the loop returns or throws")
+    }
+
+    /// How many bits the pair's pool lacks for a message of `bytes` bytes in `mode`, or nil when it has
+    /// enough (or the send will be refused for another reason, which the decider records).
+    private func poolShortfall(_ token: PresentedToken, recipient: String, mode: QSMMessageMode, bytes: Int) -> UInt64? {
+        let now = configuration.clock()
+        let needed = mode == .otp ? KeyPool.otpCost(messageByteCount: bytes) : UInt64(AESBlock.keyByteCount * 8)
+        return read { state -> UInt64? in
+            guard let sender = state.peekSession(token, now: now), state.users[recipient] != nil, sender != recipient
+            else { return nil }
+            let pair = state.keyPools.pool(sender, recipient)
+            if mode == .aes, let block = pair?.aesBlock, !block.needsRotation(atMicroseconds: now, policy: crypto.aesRotation) {
+                return nil
+            }
+            let available = pair?.pool.availableBits ?? 0
+            return available >= needed ? nil : needed - available
+        }
     }
 }
 

@@ -26,6 +26,10 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
     // Deciding thread only.
     private var random = BufferedSystemRandom()
     private var lastSnapshot: UInt64
+    /// Snapshots are encoded off the deciding thread (encoding a large state takes seconds) and join
+    /// the first batch decided after they are ready; a rollback discards those of its generation.
+    private let snapshots = Mutex(SnapshotSlot())
+    private let snapshotQueue = DispatchQueue(label: "qsm.broker.snapshot", qos: .utility)
     /// Checkpoints decided into batches not yet durable: copied to the witness once they are.
     private let decidedCheckpoints = Mutex<[(eventPosition: UInt64, at: Int64, checkpoint: QSMCheckpointSigned)]>([])
 
@@ -41,34 +45,42 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
 
     func decide(_ commands: [any BrokerJob], into batch: inout RecordBatch, closing: Bool) {
         let now = max(configuration.clock(), batch.head.lastRecordedAtMicros)
-        state.withLock { state in
-            if batch.isEmpty, checkpointer.isDue(head: batch.base.position, now: now, force: closing) {
-                appendCheckpoint(of: batch.base, now: now, into: &batch, state: &state)
+        // The lock is held per step, not per round: callers read the state (a session's user, a pool's
+        // size) before queueing their next command, and must not wait for a whole batch to be decided.
+        if batch.isEmpty, checkpointer.isDue(head: batch.base.position, now: now, force: closing) {
+            state.withLock { appendCheckpoint(of: batch.base, now: now, into: &batch, state: &$0) }
+        }
+        for job in commands {
+            var decision = Decision(now: now, caller: job.caller, correlationID: randomID())
+            state.withLock { job.decide($0, &decision) }
+            if let failure = seal(&decision) {
+                job.fail(failure)
+                continue
             }
-            for job in commands {
-                var decision = Decision(now: now, caller: job.caller, correlationID: randomID())
-                job.decide(state, &decision)
-                if let failure = seal(&decision) {
-                    job.fail(failure)
-                    continue
+            let events: [NewEvent]
+            do {
+                events = try decision.events.map {
+                    try NewEvent($0.body, actor: $0.actor, correlationID: decision.correlationID, peer: job.caller.peer)
                 }
-                let events: [NewEvent]
-                do {
-                    events = try decision.events.map {
-                        try NewEvent($0.body, actor: $0.actor, correlationID: decision.correlationID, peer: job.caller.peer)
-                    }
-                    for event in events { try event.validate() }
-                } catch {
-                    job.fail(.unavailable("an event could not be encoded: \(error)"))
-                    continue
-                }
+                for event in events { try event.validate() }
+            } catch {
+                job.fail(.unavailable("an event could not be encoded: \(error)"))
+                continue
+            }
+            state.withLock { state in
                 for (index, event) in events.enumerated() {
                     append(event, body: decision.events[index].body, at: now, into: &batch, state: &state)
                 }
             }
-            if closing || state.position - lastSnapshot >= configuration.snapshotEvery {
-                attachSnapshot(of: state, to: &batch)
+        }
+        if closing {
+            state.withLock { attachSnapshot(of: $0, to: &batch) }
+        } else {
+            if let ready = snapshots.withLock({ $0.takeReady() }) {
+                batch.attachSnapshot(ready, named: StateLoader.snapshotName)
             }
+            let position = state.withLock { $0.position }
+            if position - lastSnapshot >= configuration.snapshotEvery { encodeSnapshot(of: state.withLock { $0 }) }
         }
     }
 
@@ -96,6 +108,7 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
 
     func rollBack(to head: LogHead) {
         decidedCheckpoints.withLock { $0.removeAll() }
+        snapshots.withLock { $0.discard() }
         do {
             let fresh = try StateLoader.load(store: store, rules: configuration.rules)
             state.withLock { $0 = fresh }
@@ -168,6 +181,18 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
         }
     }
 
+    /// Encodes a snapshot of `state` in the background (the copy shares storage with the live state until
+    /// the writer next changes it).
+    private func encodeSnapshot(of state: BrokerState) {
+        guard let generation = snapshots.withLock({ $0.begin() }) else { return }
+        lastSnapshot = state.position
+        snapshotQueue.async { [self] in
+            let encoded = (try? state.snapshotData()).map { Snapshot(position: state.position, state: $0) }
+            snapshots.withLock { $0.finish(encoded, generation: generation) }
+            MemoryTrim.trim()
+        }
+    }
+
     private func attachSnapshot(of state: BrokerState, to batch: inout RecordBatch) {
         guard state.position > 0, let data = try? state.snapshotData() else { return }
         batch.attachSnapshot(Snapshot(position: state.position, state: data), named: StateLoader.snapshotName)
@@ -178,6 +203,38 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
     private func randomID() -> Data {
         var words = (random.next(), random.next())
         return withUnsafeBytes(of: &words) { Data($0) }
+    }
+}
+
+/// The snapshot being encoded in the background, or ready to join a batch.
+struct SnapshotSlot {
+    private var generation = 0
+    private var encoding = false
+    private var ready: Snapshot?
+
+    /// Starts an encoding unless one is running; returns its generation.
+    mutating func begin() -> Int? {
+        guard !encoding else { return nil }
+        encoding = true
+        return generation
+    }
+
+    mutating func finish(_ snapshot: Snapshot?, generation finished: Int) {
+        guard finished == generation else { return }
+        encoding = false
+        ready = snapshot
+    }
+
+    mutating func takeReady() -> Snapshot? {
+        defer { ready = nil }
+        return ready
+    }
+
+    /// A rollback: the running or ready snapshot may describe events that are gone.
+    mutating func discard() {
+        generation += 1
+        encoding = false
+        ready = nil
     }
 }
 
