@@ -115,8 +115,11 @@ final class CascadeEngine {
     }
 
     /// Finds the error in an odd node: asks for the parity of the left half unless already known, and
-    /// descends into the odd half. Returns the position (in this pass's order) of the wrong bit.
-    private func bisect(_ pass: CascadePass, block: Int, node: Int, start: Int, end: Int) -> (position: Int, asked: Int) {
+    /// descends into the odd half. Returns the position (in this pass's order) of the wrong bit and the
+    /// number of parities asked.
+    private func bisect(
+        _ pass: CascadePass, block: Int, node: Int, start: Int, end: Int
+    ) -> (position: Int, asked: Int) {
         var asked = 0
         var node = node
         var start = start
