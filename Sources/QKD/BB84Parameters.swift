@@ -20,7 +20,7 @@ public struct BB84Parameters: Sendable, Hashable {
     /// 1/2 is efficient BB84 (Lo, Chau and Ardehali 2005), rounded to a multiple of 1/64 in (1/2, 1), with
     /// the key from the key basis and the error estimated on every bit sifted in the other. Nil (the
     /// default) chooses, among standard BB84 and every bias, the one that maximises the expected
-    /// finite-key length for the qubit count and `expectedQBER` (`ExchangePlan`): about 0.86 at 10^6
+    /// finite-key length for the qubit count and `expectedQBER` (`ExchangePlan`): 0.875 at 10^6
     /// qubits and 2%, lower for fewer qubits or more noise.
     public var basisBias: Double?
     /// Standard BB84 only: the fraction of the sifted bits disclosed for parameter estimation (then

@@ -27,7 +27,8 @@ public struct ExchangePlan: Sendable, Hashable {
     public let expectedQBER: Double
     /// Key bits (sifted minus the sample, or sifted in the key basis) the plan expects.
     public let expectedKeyBits: Double
-    /// The finite-key length the plan expects, in bits (may be negative when no key is possible).
+    /// The finite-key length the plan expects, in bits; negative when no key is possible, and below -10^9
+    /// when even the best split expects its QBER bound over the abort threshold.
     public let expectedLength: Double
 
     /// The plan for `parameters`: their `basisBias` and `sampleFraction` where set, the best otherwise.
@@ -39,6 +40,11 @@ public struct ExchangePlan: Sendable, Hashable {
             guard n >= 1, k >= 1 else { return -.infinity }
             let margin = FiniteKey.margin(
                 keyBits: n, sampleBits: k, failureProbability: parameters.effectiveBoundFailureProbability)
+            // A split whose bound would cross the abort threshold when the sample's rate comes out three
+            // standard deviations high aborts too often to be worth its expected length: it ranks below
+            // every split that does not, the nearest to the threshold first.
+            let excess = q + margin + 3 * (q * (1 - q) / k).squareRoot() - parameters.qberThreshold
+            if excess > 0 { return -1e9 * (1 + excess) }
             let leak = Self.assumedEfficiency * n * FiniteKey.binaryEntropy(q)
             return FiniteKey.secureLength(
                 keyBits: n, qberBound: q + margin, leakedBits: leak, epsilonSecurity: parameters.epsilonSecurity,
