@@ -16,27 +16,43 @@ public enum BB84 {
         report.qubitsSent = parameters.qubits
         report.qberThreshold = parameters.qberThreshold
 
+        let plan = ExchangePlan(for: parameters)
+        report.basisBias = plan.basisBias
+        report.expectedQBER = plan.expectedQBER
         var start = clock.now
         let raw = Transmission.run(
             qubits: parameters.qubits, noise: parameters.noise, loss: parameters.loss,
-            eavesdropping: parameters.eavesdropping, using: &generator)
+            eavesdropping: parameters.eavesdropping, basisBias: plan.basisBias,
+            eavesdropperBasisBias: parameters.eavesdropperBasisBias ?? plan.basisBias, using: &generator)
         report.timings.transmission = clock.now - start
         report.qubitsReceived = raw.detectedCount
 
-        start = clock.now
-        let sifted = Sifting.run(raw)
-        report.timings.sifting = clock.now - start
-        report.siftedBits = sifted.alice.count
-        guard sifted.alice.count >= 2 else {
-            return .aborted(.tooFewSiftedBits(sifted: sifted.alice.count), report: report)
+        let estimate: ParameterEstimation.Result
+        let δ = parameters.effectiveBoundFailureProbability
+        if plan.isBiased {
+            start = clock.now
+            let sifted = Sifting.split(raw)
+            report.timings.sifting = clock.now - start
+            report.siftedBits = sifted.key.alice.count + sifted.test.alice.count
+            guard sifted.key.alice.count >= 1, sifted.test.alice.count >= 1 else {
+                return .aborted(.tooFewSiftedBits(sifted: report.siftedBits), report: report)
+            }
+            start = clock.now
+            estimate = ParameterEstimation.run(key: sifted.key, test: sifted.test, failureProbability: δ)
+        } else {
+            start = clock.now
+            let sifted = Sifting.run(raw)
+            report.timings.sifting = clock.now - start
+            report.siftedBits = sifted.alice.count
+            guard sifted.alice.count >= 2 else {
+                return .aborted(.tooFewSiftedBits(sifted: sifted.alice.count), report: report)
+            }
+            start = clock.now
+            let sampleSize = min(
+                sifted.alice.count - 1, max(1, Int((Double(sifted.alice.count) * plan.sampleFraction).rounded())))
+            estimate = ParameterEstimation.run(
+                alice: sifted.alice, bob: sifted.bob, sampleSize: sampleSize, failureProbability: δ, using: &generator)
         }
-
-        start = clock.now
-        let sampleSize = min(
-            sifted.alice.count - 1, max(1, Int((Double(sifted.alice.count) * parameters.sampleFraction).rounded())))
-        let estimate = ParameterEstimation.run(
-            alice: sifted.alice, bob: sifted.bob, sampleSize: sampleSize,
-            failureProbability: parameters.effectiveBoundFailureProbability, using: &generator)
         report.timings.estimation = clock.now - start
         report.sampleSize = estimate.sampleSize
         report.sampleErrors = estimate.sampleErrors
@@ -73,6 +89,7 @@ public enum BB84 {
         report.leakedBits = cascade.leakedBits
         report.correctedErrors = cascade.correctedErrors
         report.cascadeBlockSizes = cascade.blockSizes
+        report.cascadeChannelUses = cascade.channelUses
         report.keyQBER = Double(cascade.correctedErrors) / Double(keyBits)
         if cascade.correctedErrors > 0 {
             report.efficiency =

@@ -28,9 +28,15 @@ public struct BB84Report: Sendable, Hashable {
     public var qubitsSent = 0
     /// Qubits Bob detected.
     public var qubitsReceived = 0
-    /// Bits kept by sifting (detected, same basis).
+    /// Probability with which each party chose the key basis: 1/2 for standard BB84, more for efficient
+    /// BB84 (chosen by `ExchangePlan` unless the parameters set it).
+    public var basisBias = 0.5
+    /// The QBER the basis bias and the sample were planned for.
+    public var expectedQBER = 0.0
+    /// Bits kept by sifting (detected, same basis), in both bases.
     public var siftedBits = 0
-    /// Sifted bits disclosed and discarded for parameter estimation.
+    /// Sifted bits disclosed and discarded for parameter estimation: a random sample of the sifted bits in
+    /// standard BB84, every bit sifted in the test basis in efficient BB84.
     public var sampleSize = 0
     /// Disagreements in the sample.
     public var sampleErrors = 0
@@ -42,7 +48,7 @@ public struct BB84Report: Sendable, Hashable {
     public var qberUpperBound = 0.0
     /// The abort threshold used.
     public var qberThreshold = 0.0
-    /// Bits reconciled: sifted bits minus the sample.
+    /// Bits reconciled: sifted bits minus the sample (in efficient BB84, the bits sifted in the key basis).
     public var keyBits = 0
     /// Parity bits Cascade disclosed (leak_EC).
     public var leakedBits = 0
@@ -52,6 +58,8 @@ public struct BB84Report: Sendable, Hashable {
     public var keyQBER = 0.0
     /// Cascade's block size in each pass.
     public var cascadeBlockSizes: [Int] = []
+    /// Cascade's round trips on the public channel (`CascadeResult.channelUses`).
+    public var cascadeChannelUses = 0
     /// Reconciliation efficiency f = leak / (n h(Q)) with Q the key's actual error rate; nil without errors.
     public var efficiency: Double?
     /// Bits of the confirmation hash compared (⌈log2(1/ε_cor)⌉).
@@ -75,11 +83,16 @@ extension BB84Report: CustomStringConvertible {
         [
             "qubits sent \(qubitsSent), received \(qubitsReceived), sifted \(siftedBits)",
             String(
+                format: "basis bias %.4f%@, planned for QBER %.4f", basisBias,
+                basisBias == 0.5 ? " (standard BB84)" : " (efficient BB84: key basis only, test basis estimates)",
+                expectedQBER),
+            String(
                 format: "sample %d bits, %d errors: QBER %.4f + margin %.4f = bound %.4f (threshold %.4f)", sampleSize,
                 sampleErrors, qber, qberMargin, qberUpperBound, qberThreshold),
             String(
-                format: "reconciled %d bits: %d errors corrected, %d parity bits leaked, f = %@", keyBits,
-                correctedErrors, leakedBits, efficiency.map { String(format: "%.4f", $0) } ?? "n/a"),
+                format: "reconciled %d bits: %d errors corrected, %d parity bits leaked in %d round trips, f = %@",
+                keyBits, correctedErrors, leakedBits, cascadeChannelUses,
+                efficiency.map { String(format: "%.4f", $0) } ?? "n/a"),
             String(
                 format: "final %d bits (secure length %.1f), secret fraction %.4f", finalBits, secureLength,
                 secretFraction),

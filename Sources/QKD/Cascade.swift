@@ -9,32 +9,38 @@ public struct CascadeResult: Sendable {
     public let leakedBits: Int
     /// Bits Bob flipped; the number of errors when reconciliation succeeds.
     public let correctedErrors: Int
-    /// The block size of each pass.
+    /// The block size of each pass, in key bits (a shuffled pass spreads the same number of blocks over
+    /// the padded key, so each still holds this many key bits on average).
     public let blockSizes: [Int]
+    /// Round trips on the public channel if every bisection that can start at once runs in parallel:
+    /// one for each pass's block parities and one per level of each wave of bisections.
+    public let channelUses: Int
 }
 
-/// Cascade information reconciliation (Brassard and Salvail 1993), in the optimised form of
-/// Martinez-Mateo, Pacher, Peev, Ciurana and Martin, "Demystifying the information reconciliation
-/// protocol Cascade", Quantum Inf. Comput. 15 (2015): their variant (8), that is 14 passes with block
-/// sizes 2^⌈α⌉, 2^⌈(α + 12)/2⌉, 4096 and then n/2 where α = log2(1/Q) - 1/2, and sub-block parity
-/// reuse: every parity disclosed in any pass (top-level or inside a bisection) is remembered, kept
-/// up to date as bits are corrected, and never asked again; a correction makes every remembered block
-/// containing that bit change parity, and the smallest such block that turns odd is bisected next.
+/// Cascade information reconciliation (Brassard and Salvail 1993) with the schedule Martinez-Mateo,
+/// Pacher, Peev, Ciurana and Martin recommend in "Demystifying the information reconciliation protocol
+/// Cascade", Quantum Inf. Comput. 15 (2015), arXiv 1407.3257: 16 passes, k1 = ⌈1/Q⌉, k2 = 3 k1 (their
+/// variant (4) has 2 k1; 3 k1 leaks less with this engine, docs/bb84.md), then n/2, with sub-block
+/// parity reuse: every parity disclosed in any pass (top-level or inside a bisection) is remembered,
+/// kept up to date as bits are corrected, and never asked again; a correction makes every remembered
+/// block containing that bit change parity, and the smallest such block that turns odd is bisected.
 public enum Cascade {
     /// The number of passes.
-    public static let passCount = 14
+    public static let passCount = 16
 
-    /// The block size of each pass for an estimated error rate `qber`, before clamping to the key.
+    /// The block size of each pass for an estimated error rate `qber` over `keyBits` bits, at least 2
+    /// and at most the key.
     public static func blockSizes(qber: Double, keyBits: Int) -> [Int] {
         let rate = min(max(qber, 1e-6), 0.5)
-        let alpha = log2(1 / rate) - 0.5
-        let firstTwo = [pow(2, alpha.rounded(.up)), pow(2, ((alpha + 12) / 2).rounded(.up))].map { Int($0) }
+        let first = Int((1 / rate).rounded(.up))
         return (0..<passCount).map { pass in
-            switch pass {
-            case 0, 1: max(2, firstTwo[pass])
-            case 2: 4096
-            default: max(2, keyBits / 2)
-            }
+            let size =
+                switch pass {
+                case 0: first
+                case 1: 3 * first
+                default: keyBits / 2
+                }
+            return max(2, min(size, keyBits))
         }
     }
 
@@ -55,17 +61,20 @@ public enum Cascade {
             throw QKDError(parameter: "estimatedQBER", reason: "\(estimatedQBER) is not an error rate in [0, 1/2]")
         }
         let engine = CascadeEngine(alice: alice, bob: bob)
-        let sizes = blockSizes(qber: estimatedQBER, keyBits: engine.paddedBits)
-        var used: [Int] = []
+        let sizes = blockSizes(qber: estimatedQBER, keyBits: engine.keyBits)
         for (pass, size) in sizes.enumerated() {
-            let limit = pass == 0 ? engine.keyBits : engine.paddedBits
-            let blockSize = min(size, limit)
-            used.append(blockSize)
-            let shuffle = pass == 0 ? nil : WordShuffle(wordCount: engine.wordCount, using: &generator)
-            engine.runPass(blockSize: blockSize, shuffle: shuffle)
+            if pass == 0 {
+                engine.runPass(blockSize: size, shuffle: nil)
+            } else {
+                // Shuffled passes cover the key padded with zeros; cutting the padded length into as many
+                // blocks as the key alone would have keeps the padding from costing extra parities.
+                let blocks = (engine.keyBits + size - 1) / size
+                let stride = (engine.paddedBits + blocks - 1) / blocks
+                engine.runPass(blockSize: stride, shuffle: WordShuffle(wordCount: engine.wordCount, using: &generator))
+            }
         }
         return CascadeResult(
             corrected: engine.bobKey(), leakedBits: engine.leakedBits, correctedErrors: engine.corrections,
-            blockSizes: used)
+            blockSizes: sizes, channelUses: engine.channelUses)
     }
 }

@@ -26,6 +26,9 @@ final class CascadeEngine {
     let wordCount: Int
     private(set) var leakedBits = 0
     private(set) var corrections = 0
+    /// Round trips on the public channel in this engine's order: one for a pass's block parities, then one
+    /// per parity asked in a bisection, since each answer decides which half is asked about next.
+    private(set) var channelUses = 0
     private var passes: [CascadePass] = []
     private let scratch: UnsafeMutablePointer<UInt64>
     /// Pending (pass, position) pairs whose path may hold an odd block.
@@ -92,6 +95,7 @@ final class CascadeEngine {
         let pass = CascadePass(
             blockSize: blockSize, limit: limit, nodesPerBlock: nodesPerBlock, shuffle: shuffle, alice: alice, bob: bob,
             nodes: nodes, nodeCount: nodeCount)
+        let index = passes.count
         passes.append(pass)
         for block in 0..<blocks {
             let start = block * blockSize
@@ -100,17 +104,23 @@ final class CascadeEngine {
             nodes[block * nodesPerBlock + 1] = odd ? 3 : 2
             leakedBits += 1
         }
+        channelUses += 1
+        // Depth first: each odd block is bisected and its correction cascaded before the next block, so a
+        // block that a cascaded correction already fixed costs nothing (this leaks less than bisecting
+        // all odd blocks of a pass in parallel, at the price of more round trips).
         for block in 0..<blocks where nodes[block * nodesPerBlock + 1] & 1 == 1 {
-            let start = block * blockSize
-            let position = bisect(pass, block: block, node: 1, start: start, end: min(start + blockSize, limit))
-            correct(pass.origin(of: position))
+            pending.append(index << 40 | pass.origin(of: block * blockSize))
             drain()
         }
     }
 
     /// Finds the error in an odd node: asks for the parity of the left half unless already known, and
-    /// descends into the odd half. Returns the position (in this pass's order) of the wrong bit.
-    private func bisect(_ pass: CascadePass, block: Int, node: Int, start: Int, end: Int) -> Int {
+    /// descends into the odd half. Returns the position (in this pass's order) of the wrong bit and the
+    /// number of parities asked.
+    private func bisect(
+        _ pass: CascadePass, block: Int, node: Int, start: Int, end: Int
+    ) -> (position: Int, asked: Int) {
+        var asked = 0
         var node = node
         var start = start
         var end = end
@@ -121,6 +131,7 @@ final class CascadeEngine {
             if pass.nodes[left] == 0 {
                 let odd = BitOps.parity(pass.alice, start, middle) != BitOps.parity(pass.bob, start, middle)
                 leakedBits += 1
+                asked += 1
                 pass.nodes[left] = odd ? 3 : 2
                 pass.nodes[left + 1] = odd ? 2 : 3
             }
@@ -132,7 +143,7 @@ final class CascadeEngine {
                 start = middle
             }
         }
-        return start
+        return (start, asked)
     }
 
     /// Flips Bob's bit `x` (in key order) in every pass, flips the known parity of every remembered
@@ -168,35 +179,41 @@ final class CascadeEngine {
     }
 
     /// Bisects, for each queued (pass, bit), the smallest remembered odd block on the bit's path, until
-    /// no remembered block anywhere is odd.
+    /// no remembered block anywhere is odd; the latest correction's consequences first.
     private func drain() {
         while let entry = pending.popLast() {
-            let pass = passes[entry >> 40]
-            let t = pass.position(of: entry & (1 << 40 - 1))
-            let block = t / pass.blockSize
-            var start = block * pass.blockSize
-            var end = min(start + pass.blockSize, pass.limit)
-            let base = block * pass.nodesPerBlock
-            var node = 1
-            var found: (node: Int, start: Int, end: Int)?
-            while true {
-                let state = pass.nodes[base + node]
-                if state == 0 { break }
-                if state & 1 == 1 { found = (node, start, end) }
-                if end - start <= 1 { break }
-                let middle = start + (end - start) / 2
-                if t < middle {
-                    node = 2 * node
-                    end = middle
-                } else {
-                    node = 2 * node + 1
-                    start = middle
-                }
-            }
-            if let found {
-                let position = bisect(pass, block: block, node: found.node, start: found.start, end: found.end)
-                correct(pass.origin(of: position))
+            channelUses += resolve(entry)
+        }
+    }
+
+    /// Bisects the smallest remembered odd block on the path of one queued (pass, bit), if one is still
+    /// odd, and corrects the bit found. Returns the number of parities asked.
+    private func resolve(_ entry: Int) -> Int {
+        let pass = passes[entry >> 40]
+        let t = pass.position(of: entry & (1 << 40 - 1))
+        let block = t / pass.blockSize
+        var start = block * pass.blockSize
+        var end = min(start + pass.blockSize, pass.limit)
+        let base = block * pass.nodesPerBlock
+        var node = 1
+        var found: (node: Int, start: Int, end: Int)?
+        while true {
+            let state = pass.nodes[base + node]
+            if state == 0 { break }
+            if state & 1 == 1 { found = (node, start, end) }
+            if end - start <= 1 { break }
+            let middle = start + (end - start) / 2
+            if t < middle {
+                node = 2 * node
+                end = middle
+            } else {
+                node = 2 * node + 1
+                start = middle
             }
         }
+        guard let found else { return 0 }
+        let (position, asked) = bisect(pass, block: block, node: found.node, start: found.start, end: found.end)
+        correct(pass.origin(of: position))
+        return asked
     }
 }

@@ -57,4 +57,22 @@ enum Sifting {
         for index in keep.indices { keep[index] &= ~(raw.aliceBases[index] ^ raw.bobBases[index]) }
         return Compaction.select(raw.aliceBits, raw.bobBits, where: keep)
     }
+
+    /// Efficient BB84: the bits sifted in the key (rectilinear) basis and, apart, those sifted in the
+    /// test (diagonal) basis.
+    static func split(
+        _ raw: RawTransmission
+    ) -> (key: (alice: BitString, bob: BitString), test: (alice: BitString, bob: BitString)) {
+        var key = raw.detected
+        var test = raw.detected
+        for index in key.indices {
+            let agree = raw.detected[index] & ~(raw.aliceBases[index] ^ raw.bobBases[index])
+            key[index] = agree & ~raw.aliceBases[index]
+            test[index] = agree & raw.aliceBases[index]
+        }
+        return (
+            Compaction.select(raw.aliceBits, raw.bobBits, where: key),
+            Compaction.select(raw.aliceBits, raw.bobBits, where: test)
+        )
+    }
 }

@@ -15,9 +15,12 @@ public enum FiniteKey {
     /// µ = sqrt((n + k)/(n k) · (k + 1)/k · ln(1/δ) / 2). With δ = ε_sec²/4 this is the paper's
     /// µ = sqrt((n + k)/(n k) · (k + 1)/k · ln(2/ε_sec)).
     public static func margin(keyBits n: Int, sampleBits k: Int, failureProbability δ: Double) -> Double {
+        margin(keyBits: Double(n), sampleBits: Double(k), failureProbability: δ)
+    }
+
+    /// The margin for expected (fractional) counts, as plans need.
+    static func margin(keyBits n: Double, sampleBits k: Double, failureProbability δ: Double) -> Double {
         guard n > 0, k > 0 else { return .infinity }
-        let n = Double(n)
-        let k = Double(k)
         return ((n + k) / (n * k) * (k + 1) / k * log(1 / δ) / 2).squareRoot()
     }
 
@@ -26,10 +29,23 @@ public enum FiniteKey {
     public static func secureLength(
         keyBits n: Int, qberBound: Double, leakedBits: Int, epsilonSecurity: Double, epsilonCorrectness: Double
     ) -> Double {
+        secureLength(
+            keyBits: Double(n), qberBound: qberBound, leakedBits: Double(leakedBits), epsilonSecurity: epsilonSecurity,
+            epsilonCorrectness: epsilonCorrectness)
+    }
+
+    /// The secure length for expected (fractional) counts, as plans need.
+    static func secureLength(
+        keyBits n: Double, qberBound: Double, leakedBits: Double, epsilonSecurity: Double, epsilonCorrectness: Double
+    ) -> Double {
         let entropy = binaryEntropy(min(qberBound, 0.5))
-        // log2(2 / (ε_sec² ε_cor)), summed in logarithms so tiny ε do not underflow.
-        let securityCost = 1 - 2 * log2(epsilonSecurity) - log2(epsilonCorrectness)
-        return Double(n) * (1 - entropy) - Double(leakedBits) - securityCost
+        return n * (1 - entropy) - leakedBits - securityCost(epsilonSecurity, epsilonCorrectness)
+    }
+
+    /// log2(2 / (ε_sec² ε_cor)): what privacy amplification and confirmation cost, summed in logarithms so
+    /// tiny ε do not underflow.
+    static func securityCost(_ epsilonSecurity: Double, _ epsilonCorrectness: Double) -> Double {
+        1 - 2 * log2(epsilonSecurity) - log2(epsilonCorrectness)
     }
 
     /// The number of key bits to keep: the secure length rounded down, or 0 when it is not positive.

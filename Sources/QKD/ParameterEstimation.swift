@@ -11,6 +11,21 @@ enum ParameterEstimation {
         var qberBound: Double
     }
 
+    /// Efficient BB84: every bit sifted in the test basis is the sample, and the key is every bit sifted
+    /// in the key basis. The sample is a random subset of the sifted bits only in the sense Tomamichel et
+    /// al. need: which basis each qubit was prepared in is random and hidden until sifting.
+    static func run(
+        key: (alice: BitString, bob: BitString), test: (alice: BitString, bob: BitString), failureProbability: Double
+    ) -> Result {
+        let sampleErrors = test.alice.hammingDistance(to: test.bob)
+        let qber = Double(sampleErrors) / Double(test.alice.count)
+        let margin = FiniteKey.margin(
+            keyBits: key.alice.count, sampleBits: test.alice.count, failureProbability: failureProbability)
+        return Result(
+            aliceKey: key.alice, bobKey: key.bob, sampleSize: test.alice.count, sampleErrors: sampleErrors, qber: qber,
+            margin: margin, qberBound: min(1, qber + margin))
+    }
+
     /// Samples `sampleSize` distinct random positions of the sifted keys (0 < sampleSize < count).
     static func run(
         alice: BitString, bob: BitString, sampleSize: Int, failureProbability: Double,

@@ -9,6 +9,26 @@ enum RandomBits {
         return words
     }
 
+    /// A word whose bits are independently one with probability `ones` / 64 (0 ≤ `ones` ≤ 64), from one
+    /// random word per binary digit of the probability above its lowest set digit (at most six). Reads the
+    /// digits from the least significant up: a lane is one if its random bit is below the digit, and
+    /// otherwise ties and defers to the less significant digits.
+    @inline(__always)
+    static func biased(ones: Int, using generator: inout some RandomNumberGenerator) -> UInt64 {
+        if ones >= 64 { return ~0 }
+        if ones <= 0 { return 0 }
+        var word: UInt64 = 0
+        var digits = ones >> ones.trailingZeroBitCount
+        var remaining = 6 - ones.trailingZeroBitCount
+        while remaining > 0 {
+            let random = generator.next()
+            word = digits & 1 == 1 ? ~random | word : random & word
+            digits >>= 1
+            remaining -= 1
+        }
+        return word
+    }
+
     /// A uniform double in the open interval (0, 1).
     @inline(__always)
     static func unit(using generator: inout some RandomNumberGenerator) -> Double {

@@ -14,14 +14,19 @@ struct RawTransmission: Sendable {
 
 /// The quantum stage of BB84, simulated a word (64 qubits) at a time.
 enum Transmission {
-    /// Alice prepares `qubits` random bits in random bases; an intercept-resend eavesdropper measures
-    /// the fraction `eavesdropping` of them in random bases and resends what she saw; the channel loses
+    /// Alice prepares `qubits` random bits, each in the key (rectilinear) basis with probability
+    /// `basisBias`; an intercept-resend eavesdropper measures the fraction `eavesdropping` of them, in the
+    /// key basis with probability `eavesdropperBasisBias`, and resends what she saw; the channel loses
     /// each qubit with probability `loss` and flips each detected result with probability `noise`; Bob
-    /// measures in random bases. A measurement in the wrong basis gives a uniformly random bit.
+    /// measures in the key basis with probability `basisBias`. A measurement in the wrong basis gives a
+    /// uniformly random bit. Basis probabilities are rounded to multiples of 1/64.
     static func run(
-        qubits: Int, noise: Double, loss: Double, eavesdropping: Double,
-        using generator: inout some RandomNumberGenerator
+        qubits: Int, noise: Double, loss: Double, eavesdropping: Double, basisBias: Double = 0.5,
+        eavesdropperBasisBias: Double = 0.5, using generator: inout some RandomNumberGenerator
     ) -> RawTransmission {
+        // Basis bit 1 is the diagonal (test) basis: drawn with probability 1 - bias, in 64ths.
+        let diagonal = 64 - Int((basisBias * 64).rounded())
+        let eveDiagonal = 64 - Int((eavesdropperBasisBias * 64).rounded())
         let wordCount = BitString.wordCount(qubits)
         let flips = RandomBits.bernoulli(qubits, probability: noise, using: &generator)
         let lost = RandomBits.bernoulli(qubits, probability: loss, using: &generator)
@@ -35,14 +40,14 @@ enum Transmission {
         for index in 0..<wordCount {
             let valid: UInt64 = index == wordCount - 1 ? tail : ~0
             let bits = generator.next() & valid
-            let bases = generator.next() & valid
-            let bobBases = generator.next() & valid
+            let bases = RandomBits.biased(ones: diagonal, using: &generator) & valid
+            let bobBases = RandomBits.biased(ones: diagonal, using: &generator) & valid
             // The photon that reaches Bob: Alice's, or Eve's resent one where she intercepted.
             var photonBits = bits
             var photonBases = bases
             let eve = intercepted[index]
             if eve != 0 {
-                let eveBases = generator.next()
+                let eveBases = RandomBits.biased(ones: eveDiagonal, using: &generator)
                 let eveGuesses = generator.next()
                 let eveWrong = eveBases ^ bases
                 let eveBits = (bits & ~eveWrong) | (eveGuesses & eveWrong)

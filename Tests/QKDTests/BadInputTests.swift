@@ -25,6 +25,11 @@ struct BadInputTests {
             (with { $0.eavesdropping = -1 }, "eavesdropping"),
             (with { $0.sampleFraction = 0 }, "sampleFraction"),
             (with { $0.sampleFraction = 1 }, "sampleFraction"),
+            (with { $0.basisBias = 0.4 }, "basisBias"),
+            (with { $0.basisBias = 1 }, "basisBias"),
+            (with { $0.basisBias = .nan }, "basisBias"),
+            (with { $0.eavesdropperBasisBias = 1.5 }, "eavesdropperBasisBias"),
+            (with { $0.expectedQBER = 0.6 }, "expectedQBER"),
             (with { $0.qberThreshold = 0 }, "qberThreshold"),
             (with { $0.qberThreshold = 0.7 }, "qberThreshold"),
             (with { $0.qberThreshold = .infinity }, "qberThreshold"),
@@ -35,7 +40,8 @@ struct BadInputTests {
             // Legal values that leave no key: the security cost exceeds every bit 10^5 qubits can give.
             (with { $0.epsilonSecurity = 1e-300; $0.epsilonCorrectness = 1e-300 }, "epsilonSecurity"),
             (
-                with { $0.qubits = 2_000; $0.epsilonSecurity = 1e-100; $0.epsilonCorrectness = 1e-100 },
+                // 1400 qubits against a 1496-bit cost: no basis bias can keep enough key bits.
+                with { $0.qubits = 1_400; $0.epsilonSecurity = 1e-150; $0.epsilonCorrectness = 1e-150 },
                 "epsilonSecurity"
             ),
         ]

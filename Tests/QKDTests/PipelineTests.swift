@@ -7,7 +7,7 @@ import Foundation
 struct PipelineTests {
     @Test func noiselessExchangeGivesEqualKeysAndQBERZero() throws {
         var generator = SeededGenerator(seed: 10)
-        let outcome = try BB84.run(parameters: BB84Parameters(qubits: 200_000), using: &generator)
+        let outcome = try BB84.run(parameters: BB84Parameters(qubits: 200_000, basisBias: 0.5), using: &generator)
         let keys = try #require(outcome.keys)
         let report = outcome.report
         #expect(keys.alice == keys.bob)
@@ -27,15 +27,18 @@ struct PipelineTests {
 
     @Test func fullInterceptResendIsDetectedAndAborts() throws {
         var generator = SeededGenerator(seed: 11)
-        let outcome = try BB84.run(parameters: BB84Parameters(qubits: 200_000, eavesdropping: 1), using: &generator)
+        let parameters = BB84Parameters(qubits: 200_000, eavesdropping: 1, basisBias: 0.5)
+        let outcome = try BB84.run(parameters: parameters, using: &generator)
         let report = outcome.report
         guard case .qberAboveThreshold(let bound, let threshold) = outcome.abortReason else {
             Issue.record("expected an abort for the QBER, got \(String(describing: outcome.abortReason))")
             return
         }
         #expect(bound == report.qberUpperBound && threshold == 0.11)
-        // About 20000 sampled bits: 5σ of a 25% rate is 5 · sqrt(0.1875 / 20000) ≈ 0.015.
-        #expect(abs(report.qber - 0.25) < 0.015, "QBER \(report.qber)")
+        // About 6000 sampled bits (the planned sample at QBER 0): 5σ of a 25% rate is 5 · sqrt(0.1875 / 6000)
+        // ≈ 0.028.
+        #expect(report.sampleSize > 3_000)
+        #expect(abs(report.qber - 0.25) < 5 * (0.1875 / Double(report.sampleSize)).squareRoot(), "QBER \(report.qber)")
         #expect(outcome.keys == nil && report.finalBits == 0 && report.leakedBits == 0)
         #expect(outcome.abortReason!.description.contains("eavesdropping"))
     }
@@ -70,7 +73,9 @@ struct PipelineTests {
 
     @Test func aBoundJustOverTheThresholdAbortsAndOneAtItDoesNot() throws {
         var generator = SeededGenerator(seed: 13)
-        let base = BB84Parameters(qubits: 200_000, noise: 0.03)
+        // The bias is fixed so that moving the threshold does not move the plan (which keeps the bound
+        // clear of the threshold).
+        let base = BB84Parameters(qubits: 200_000, noise: 0.03, basisBias: 48.0 / 64)
         let bound = try BB84.run(parameters: base, using: &generator).report.qberUpperBound
         // The same seed gives the same bound; move the threshold one ulp either side of it.
         var under = base
@@ -90,7 +95,8 @@ struct PipelineTests {
         var generator = SeededGenerator(seed: 14)
         // Enough qubits in the best case, but 6% noise on a short key (about 8000 bits, margin µ ≈ 0.12, so
         // the threshold is raised out of the way) leaves no secure length once Cascade's leak is paid.
-        let parameters = BB84Parameters(qubits: 20_000, noise: 0.06, qberThreshold: 0.3)
+        let parameters = BB84Parameters(
+            qubits: 20_000, noise: 0.06, basisBias: 0.5, sampleFraction: 0.2, qberThreshold: 0.3)
         let outcome = try BB84.run(parameters: parameters, using: &generator)
         guard case .noSecureKey(let length) = outcome.abortReason else {
             Issue.record("expected no secure key, got \(String(describing: outcome.abortReason))")
