@@ -5,18 +5,40 @@ public import Logging
 public import ServiceLifecycle
 public import Varlink
 
-/// Serves the socket until graceful shutdown, then stops accepting, lets running calls finish, and closes
-/// the broker (which commits what is queued and saves a snapshot).
+/// The broker as a service: open while the group runs; on graceful shutdown (or cancellation, when a
+/// sibling service failed) it answers what is queued, appends a last checkpoint and a snapshot, and
+/// closes the log. Listed before the socket's service, it stops after it: no call arrives once it closes.
 public struct BrokerService: Service {
     let broker: Broker
-    let server: VarlinkServer
     let logger: Logger
 
-    /// A service for `broker` behind `server`, logging to `logger`.
-    public init(broker: Broker, server: VarlinkServer, logger: Logger) {
+    /// A service for the open `broker`, logging to `logger`.
+    public init(broker: Broker, logger: Logger) {
         self.broker = broker
+        self.logger = logger
+    }
+
+    /// Waits for graceful shutdown or cancellation, then closes the broker.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await broker.close()
+        logger.info("Stopped", metadata: ["log.position": "\((try? broker.log.head().position) ?? 0)"])
+    }
+}
+
+/// The Varlink socket as a service: binds and serves until graceful shutdown, then stops accepting,
+/// lets running calls finish and closes every connection.
+public struct VarlinkService: Service {
+    let server: VarlinkServer
+    let logger: Logger
+    /// The log's head, for the ready line.
+    let head: @Sendable () -> UInt64
+
+    /// A service for `server`; `head` gives the position the ready line reports.
+    public init(server: VarlinkServer, logger: Logger, head: @escaping @Sendable () -> UInt64) {
         self.server = server
         self.logger = logger
+        self.head = head
     }
 
     /// Serves until graceful shutdown; exits 69 when the socket cannot be served.
@@ -25,15 +47,11 @@ public struct BrokerService: Service {
             try await server.start()
         } catch {
             logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
-            await broker.close()
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
-        let head = (try? broker.log.head().position) ?? 0
-        logger.info("qsmd ready", metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head)"])
+        logger.info("qsmd ready", metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head())"])
         try? await gracefulShutdown()
         logger.info("Shutting down: finishing running calls")
         await server.stop()
-        await broker.close()
-        logger.info("Stopped", metadata: ["log.position": "\((try? broker.log.head().position) ?? 0)"])
     }
 }

@@ -108,10 +108,14 @@ struct QSMD: AsyncParsableCommand {
             try BrokerInterface.make(broker: broker, description: InterfaceDescriptions.broker, admins: admins),
             try AdminInterface.make(broker: broker, description: InterfaceDescriptions.admin, admins: admins),
         ]
-        let service = BrokerService(
-            broker: broker, server: VarlinkServer(configuration: server, interfaces: metrics?.instrument(interfaces) ?? interfaces, logger: logger),
-            logger: logger)
-        let group = ServiceGroup(services: metrics.map { [$0, service] } ?? [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let socketServer = VarlinkServer(
+            configuration: server, interfaces: metrics?.instrument(interfaces) ?? interfaces, logger: logger)
+        // Started in this order and stopped in reverse: the socket stops taking calls and drains, then
+        // the broker commits what is queued and closes the log, then the metrics endpoint goes.
+        var services: [any Service] = metrics.map { [$0] } ?? []
+        services.append(BrokerService(broker: broker, logger: logger))
+        services.append(VarlinkService(server: socketServer, logger: logger) { (try? broker.log.head().position) ?? 0 })
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -12,9 +12,24 @@ internal import Synchronization
 /// ```
 /// `org.varlink.service` is always provided; `org.varlink.certification` when the configuration enables it.
 public final class VarlinkServer: Sendable {
+    /// Where the server is in its life: each step happens once, in this order.
+    private enum Lifecycle {
+        /// Created; nothing bound.
+        case idle
+        /// Binding the socket.
+        case starting
+        /// Accepting and serving connections.
+        case serving
+        /// Closing the socket and draining connections.
+        case stopping
+        /// Every connection closed and the socket file removed.
+        case stopped
+    }
+
     private struct State {
-        var started = false
-        var stopping = false
+        var lifecycle = Lifecycle.idle
+        /// Callers of stop() while another one drains: resumed once the server has stopped.
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
         var serverChannel: (any Channel)?
         var serveTask: Task<Void, Never>?
         var socketInode: UInt64?
@@ -64,8 +79,8 @@ public final class VarlinkServer: Sendable {
     /// - Throws: ``VarlinkServerError`` or a socket error.
     public func start() async throws {
         try state.withLock { state throws(VarlinkServerError) in
-            guard !state.started else { throw .alreadyStarted }
-            state.started = true
+            guard case .idle = state.lifecycle else { throw .alreadyStarted }
+            state.lifecycle = .starting
         }
         let path = configuration.socketPath
         try SocketFile.prepare(path)
@@ -82,6 +97,8 @@ public final class VarlinkServer: Sendable {
             state.serverChannel = server.channel
             state.serveTask = task
             state.socketInode = inode
+            // A stop() that came while binding has already begun; it finds the channel on its own.
+            if case .starting = state.lifecycle { state.lifecycle = .serving }
         }
         logger.info("Listening", metadata: ["varlink.socket": "\(path)"])
     }
@@ -89,9 +106,29 @@ public final class VarlinkServer: Sendable {
     /// Stops gracefully: closes the listening socket, lets running calls finish (up to the grace period),
     /// closes every connection and removes the socket file. Returns when all connections are closed.
     public func stop() async {
-        let (serverChannel, task, connections, inode) = state.withLock { state in
-            state.stopping = true
-            return (state.serverChannel, state.serveTask, state.connections.values, state.socketInode)
+        typealias Draining = (
+            channel: (any Channel)?, task: Task<Void, Never>?,
+            connections: [(channel: any Channel, activity: ConnectionActivity)], inode: UInt64?
+        )
+        let begun = state.withLock { state -> Draining? in
+            switch state.lifecycle {
+            case .stopping, .stopped: return nil
+            case .idle, .starting, .serving:
+                state.lifecycle = .stopping
+                return (state.serverChannel, state.serveTask, Array(state.connections.values), state.socketInode)
+            }
+        }
+        guard let (serverChannel, task, connections, inode) = begun else {
+            // Another stop() is draining: return when it is done, as it will.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let stopped = state.withLock { state -> Bool in
+                    if case .stopped = state.lifecycle { return true }
+                    state.stopWaiters.append(continuation)
+                    return false
+                }
+                if stopped { continuation.resume() }
+            }
+            return
         }
         try? await serverChannel?.close()
         for (channel, activity) in connections where activity.drain() { channel.close(promise: nil) }
@@ -109,6 +146,12 @@ public final class VarlinkServer: Sendable {
         }
         for channel in unserved { await Self.closeUnserved(channel) }
         SocketFile.remove(configuration.socketPath, inode: inode)
+        let waiters = state.withLock { state in
+            state.lifecycle = .stopped
+            defer { state.stopWaiters = [] }
+            return state.stopWaiters
+        }
+        for waiter in waiters { waiter.resume() }
         logger.info("Stopped", metadata: ["varlink.socket": "\(configuration.socketPath)"])
     }
 
@@ -190,7 +233,11 @@ public final class VarlinkServer: Sendable {
     /// Registers a new connection unless the limit is reached or the server is stopping.
     private func admit(_ accepted: Accepted) -> Int? {
         state.withLock { state in
-            guard !state.stopping, state.connections.count < configuration.maxConnections else { return nil }
+            switch state.lifecycle {
+            case .starting, .serving: break
+            case .idle, .stopping, .stopped: return nil
+            }
+            guard state.connections.count < configuration.maxConnections else { return nil }
             state.nextConnectionID += 1
             state.connections[state.nextConnectionID] = (accepted.channel.channel, accepted.activity)
             return state.nextConnectionID
