@@ -39,7 +39,7 @@ public final class Broker: Sendable {
             // Checkpoints are also due by time: the writer asks for one now and then while idle.
             let tick = configuration.checkpointIntervalSeconds > 0
                 ? Duration.seconds(min(configuration.checkpointIntervalSeconds, 5)) : nil
-            writer = try LogWriter(store: store, stage: stage, tickInterval: tick)
+            writer = try LogWriter(store: store, stage: stage, tickInterval: tick, pipelined: configuration.pipelinedCommit)
         } catch {
             store.close()
             throw error

@@ -32,6 +32,9 @@ public struct BrokerConfiguration: Sendable {
     public var aesBlockAgeSeconds: Int64 = AESRotationPolicy.default.maxAgeMicroseconds / 1_000_000
     /// Save projection snapshots every this many events (and at shutdown).
     public var snapshotEvery: UInt64 = 100_000
+    /// Whether the log's writer decides the next batch while the previous one commits (EventLog's
+    /// `LogWriter`; docs/performance.md has the measurements behind the default).
+    public var pipelinedCommit = true
     /// The LMDB map's size when the log is opened (nil: EventLog's default, 256 MiB); it grows when full.
     public var initialMapBytes: Int?
     /// Append a signed checkpoint after this many events (0: only by time)...

@@ -88,7 +88,7 @@ final class WriteSide: Sendable {
     func appendWriter(for store: EventStore) throws(EventLogError) -> LogWriter<AppendStage> {
         try appendWriterSlot.withLock { (slot) throws(EventLogError) -> LogWriter<AppendStage> in
             if let existing = slot { return existing }
-            let writer = try LogWriter(store: store, stage: AppendStage(clock: store.options.clock))
+            let writer = try LogWriter(store: store, stage: AppendStage(clock: store.options.clock), pipelined: false)
             slot = writer
             return writer
         }

@@ -24,6 +24,10 @@ public final class EventStore: Sendable {
         public var maxReaders: UInt32 = 512
         /// Most events committed in one transaction (the writer stops adding commands to a batch there).
         public var maxEventsPerCommit: Int = 8192
+        /// How long the writer may hold a decided batch, once the disk is free, for the callers of the
+        /// previous commit to come back, so their commands share one fsync (as PostgreSQL's
+        /// commit_delay). Zero turns it off; a lone caller never waits.
+        public var commitDelay: Duration = .microseconds(200)
         /// Microseconds since the Unix epoch; the log never lets recorded time go backwards.
         public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 

@@ -59,6 +59,8 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
     private let stage: Stage
     private let maxEventsPerCommit: Int
     private let tickInterval: Duration?
+    private let commitDelay: Duration
+    private let pipelined: Bool
     private let clock: @Sendable () -> Int64
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -68,6 +70,9 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
     private var committing = false
     private var failed = false
     private var durable: LogHead
+    /// Commands the last commit carried, and when the committer became free after it.
+    private var lastCommitCommands = 0
+    private var committerFreeSince = ContinuousClock.now
     private var finished = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     private let finishedSemaphore = DispatchSemaphore(value: 0)
@@ -77,12 +82,20 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
     /// - Parameters:
     ///   - tickInterval: when set, the stage is asked to decide with no command this often while idle
     ///     (for work due by time, such as checkpoints).
+    ///   - pipelined: decide the next batch while the previous one commits (true), or decide and commit
+    ///     in turn on one thread (false). Pipelining pays when deciding a batch costs about as much as
+    ///     committing it (the broker); for plain appends the extra thread hop costs more than it saves
+    ///     (docs/performance.md has both measured).
     /// - Throws: `EventLogError.readOnly`, `.closed`, or `.storage` when the log already has a writer.
-    public init(store: EventStore, stage: Stage, tickInterval: Duration? = nil) throws(EventLogError) {
+    public init(store: EventStore, stage: Stage, tickInterval: Duration? = nil, pipelined: Bool = true)
+        throws(EventLogError)
+    {
         self.store = store
         self.stage = stage
         self.tickInterval = tickInterval
         maxEventsPerCommit = store.options.maxEventsPerCommit
+        commitDelay = store.options.commitDelay
+        self.pipelined = pipelined
         clock = store.options.clock
         durable = try store.claimWriter()
         store.attachWriter { [self] in stop() }
@@ -145,8 +158,10 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
         var closed = false
         var nextTick = tickInterval.map { Date(timeIntervalSinceNow: $0.seconds) }
         while true {
-            switch nextStep(hasPending: pending != nil, pendingCount: pending?.batch.count ?? 0, closed: closed,
-                            nextTick: &nextTick) {
+            switch nextStep(
+                hasPending: pending != nil, pendingCount: pending?.batch.count ?? 0,
+                pendingCommands: pending?.commands.count ?? 0, closed: closed, nextTick: &nextTick)
+            {
             case .decide(let commands):
                 decide(commands, into: &pending, closing: false)
             case .tick:
@@ -155,11 +170,18 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
                 closed = true
                 decide([], into: &pending, closing: true)
             case .handOver:
-                condition.lock()
-                handoff = pending
-                condition.broadcast()
-                condition.unlock()
+                guard let work = pending else { continue }
                 pending = nil
+                condition.lock()
+                if pipelined {
+                    handoff = work
+                    condition.broadcast()
+                    condition.unlock()
+                } else {
+                    committing = true
+                    condition.unlock()
+                    commit(work)
+                }
             case .rollBack(let head):
                 stage.rollBack(to: head)
                 let again = pending?.commands ?? []
@@ -194,7 +216,9 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
         decidedHead = pending!.batch.head
     }
 
-    private func nextStep(hasPending: Bool, pendingCount: Int, closed: Bool, nextTick: inout Date?) -> Step {
+    private func nextStep(
+        hasPending: Bool, pendingCount: Int, pendingCommands: Int, closed: Bool, nextTick: inout Date?
+    ) -> Step {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -202,8 +226,22 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
                 failed = false
                 return .rollBack(durable)
             }
-            // The committer is free: give it what is decided, and decide what comes meanwhile.
-            if hasPending && handoff == nil && !committing { return .handOver }
+            // The committer is free: give it what is decided, and decide what comes meanwhile. The one
+            // wait of the write path (PostgreSQL's commit_delay): while the callers the last commit
+            // answered are coming back with their next command, hold the batch up to `commitDelay` for
+            // as many commands as that commit carried, so they share one fsync. Without it, callers
+            // settle into two cohorts that alternate on the disk, each paying an fsync. A lone caller,
+            // or a batch already as large, never waits.
+            var holdUntil: ContinuousClock.Instant?
+            if hasPending && handoff == nil && !committing {
+                let deadline = committerFreeSince + commitDelay
+                if pendingCommands >= lastCommitCommands || stopping || ContinuousClock.now >= deadline
+                    || pendingCount >= maxEventsPerCommit
+                {
+                    return .handOver
+                }
+                holdUntil = deadline
+            }
             if !queue.isEmpty && pendingCount < maxEventsPerCommit {
                 defer { queue.removeAll(keepingCapacity: true) }
                 return .decide(queue)
@@ -220,7 +258,10 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
                 }
                 return .close
             }
-            if let due = nextTick, !stopping {
+            if let holdUntil {
+                let remaining = holdUntil - ContinuousClock.now
+                _ = condition.wait(until: Date(timeIntervalSinceNow: max(remaining.seconds, 0)))
+            } else if let due = nextTick, !stopping {
                 _ = condition.wait(until: due)
             } else {
                 condition.wait()
@@ -246,23 +287,30 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
             handoff = nil
             committing = true
             condition.unlock()
-
-            let started = ContinuousClock.now
-            let outcome = Result { () throws(EventLogError) -> Committed in
-                let head = work.batch.isEmpty && work.batch.snapshot == nil && work.batch.poisoned == nil
-                    ? work.batch.head : try store.commit(work.batch, commands: work.commands.count)
-                return Committed(head: head, events: work.batch.count, duration: ContinuousClock.now - started)
-            }
-            condition.lock()
-            committing = false
-            switch outcome {
-            case .success(let committed): durable = committed.head
-            case .failure: failed = true
-            }
-            condition.broadcast()
-            condition.unlock()
-            stage.answer(work.commands, outcome: outcome)
+            commit(work)
         }
+    }
+
+    /// Writes `work` in one transaction, records the outcome for the deciding side, and answers its
+    /// commands. Called with `committing` set.
+    private func commit(_ work: Decided) {
+        let started = ContinuousClock.now
+        let outcome = Result { () throws(EventLogError) -> Committed in
+            let head = work.batch.isEmpty && work.batch.snapshot == nil && work.batch.poisoned == nil
+                ? work.batch.head : try store.commit(work.batch, commands: work.commands.count)
+            return Committed(head: head, events: work.batch.count, duration: ContinuousClock.now - started)
+        }
+        condition.lock()
+        committing = false
+        lastCommitCommands = work.commands.count
+        committerFreeSince = ContinuousClock.now
+        switch outcome {
+        case .success(let committed): durable = committed.head
+        case .failure: failed = true
+        }
+        condition.broadcast()
+        condition.unlock()
+        stage.answer(work.commands, outcome: outcome)
     }
 }
 

@@ -24,6 +24,7 @@ enum BrokerBench {
         configuration.passwordMemoryKiB = 8
         configuration.passwordIterations = 1
         configuration.allowCheapPasswordHashingForTests = true
+        if let pipelined = ProcessInfo.processInfo.environment["QSM_PIPELINED"] { configuration.pipelinedCommit = pipelined != "0" }
         var rules = IDSRules()
         rules.sendFlood = .init(count: 0, windowSeconds: 60)  // off: a benchmark is a flood by design
         configuration.rules = rules

@@ -37,18 +37,11 @@ enum SocketBench {
         let snapshotEvery = ProcessInfo.processInfo.environment["QSM_BENCH_SNAPSHOT_EVERY"] ?? "100000"
         try Data(#"{"allowCheapPasswordHashingForTests": true, "passwordMemoryKiB": 8, "passwordIterations": 1, "rulesFile": "\#(rules)", "snapshotEvery": \#(snapshotEvery)}"#.utf8)
             .write(to: URL(fileURLWithPath: config))
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: qsmd)
-        daemon.arguments = ["--data", directory + "/data", "--socket", socket, "--config", config, "--log-level", "warning"]
-        try daemon.run()
+        let arguments = ["--data", directory + "/data", "--socket", socket, "--config", config, "--log-level", "warning"]
+        var daemon = try startDaemon(qsmd, arguments: arguments, socket: socket).process
         defer {
             daemon.terminate()
             daemon.waitUntilExit()
-        }
-        let deadline = Date().addingTimeInterval(30)
-        while (try? VarlinkClient(socketPath: socket)) == nil {
-            guard Date() < deadline else { throw BenchError("qsmd did not start") }
-            usleep(20_000)
         }
 
         let setup = try VarlinkClient(socketPath: socket)
@@ -72,7 +65,14 @@ enum SocketBench {
 
         if memoryEvents > 0 {
             let (users, events) = try fill(socket: socket, setup: setup, users: memoryUsers, events: memoryEvents, body: body)
-            print("qsmd-memory: RssAnon \(rssAnon(pid: daemon.processIdentifier) / 1024) MiB with \(users) users and \(events) events")
+            let rss = rssAnon(pid: daemon.processIdentifier) / 1024
+            daemon.terminate()
+            daemon.waitUntilExit()
+            let restarted = try startDaemon(qsmd, arguments: arguments, socket: socket)
+            daemon = restarted.process
+            print(String(
+                format: "qsmd-memory: RssAnon %d MiB with %d users and %d events; restart to ready %.2f s",
+                rss, users, events, restarted.seconds))
         }
         print(String(format: "socket-summary: c1 %.0f c50 %.0f", single.rate, fifty.rate))
     }
@@ -145,6 +145,26 @@ enum SocketBench {
             FileHandle.standardError.write(Data("socket: \(head) events\n".utf8))
         }
         return (registered, head)
+    }
+
+    /// Starts qsmd and waits until its socket answers a call; returns the process and how long that took.
+    static func startDaemon(_ qsmd: String, arguments: [String], socket: String) throws -> (process: Process, seconds: Double) {
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: qsmd)
+        daemon.arguments = arguments
+        let start = Date()
+        try daemon.run()
+        let deadline = Date().addingTimeInterval(120)
+        while true {
+            if let client = try? VarlinkClient(socketPath: socket), (try? client.call("org.varlink.service.GetInfo")) != nil {
+                return (daemon, Date().timeIntervalSince(start))
+            }
+            guard Date() < deadline, daemon.isRunning else {
+                daemon.terminate()
+                throw BenchError("qsmd did not start")
+            }
+            usleep(10_000)
+        }
     }
 
     /// RssAnon of `pid` in KiB (LMDB's file mapping is not anonymous and is not counted).
