@@ -165,13 +165,15 @@ final class BrokerCrypto: Sendable {
 
     // MARK: Key exchange
 
-    func runExchange(initiator: String, peer: String, qubits: Int, noise: Double, eavesdropper: Double)
-        async throws(BrokerError) -> ExchangeOutcome
+    func runExchange(
+        initiator: String, peer: String, qubits: Int, noise: Double, eavesdropper: Double, basisBias: Double? = nil
+    ) async throws(BrokerError) -> ExchangeOutcome
     {
         let threshold = self.threshold
         let masterKey = self.masterKey
         return try await offload { () throws(BrokerError) -> ExchangeOutcome in
-            let parameters = BB84Parameters(qubits: qubits, noise: noise, eavesdropping: eavesdropper, qberThreshold: threshold)
+            let parameters = BB84Parameters(
+                qubits: qubits, noise: noise, eavesdropping: eavesdropper, basisBias: basisBias, qberThreshold: threshold)
             let outcome: BB84Outcome
             var random = BufferedSystemRandom()
             do { outcome = try BB84.run(parameters: parameters, using: &random) } catch let error as QKDError {

@@ -47,7 +47,8 @@ public enum BrokerInterface {
             let options = KeyExchangeOptions(
                 qubits: try param { try VarlinkMapping.optionalInt(call, "qubits") },
                 noise: try param { try VarlinkMapping.optionalDouble(call, "noise") },
-                eavesdropper: try param { try VarlinkMapping.optionalDouble(call, "eavesdropper") })
+                eavesdropper: try param { try VarlinkMapping.optionalDouble(call, "eavesdropper") },
+                basisBias: try param { try VarlinkMapping.optionalDouble(call, "basisBias") })
             let report = try await broker.establishKey(
                 token: try param { try VarlinkMapping.string(call, "token") },
                 peer: try param { try VarlinkMapping.string(call, "peer") }, options: options, caller: caller)

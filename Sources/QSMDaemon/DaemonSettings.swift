@@ -10,6 +10,8 @@ public struct DaemonSettings: Decodable {
     var passwordMemoryKiB: UInt32?
     var passwordIterations: UInt32?
     var snapshotEvery: UInt64?
+    /// Whether the writer pipelines deciding and committing (docs/performance.md).
+    var pipelinedCommit: Bool?
     /// The LMDB map's size at start, bytes (it grows when full).
     var initialMapBytes: Int?
     var checkpointEvery: UInt64?
@@ -45,6 +47,7 @@ public struct DaemonSettings: Decodable {
         if let passwordMemoryKiB { configuration.passwordMemoryKiB = passwordMemoryKiB }
         if let passwordIterations { configuration.passwordIterations = passwordIterations }
         if let snapshotEvery { configuration.snapshotEvery = snapshotEvery }
+        if let pipelinedCommit { configuration.pipelinedCommit = pipelinedCommit }
         if let initialMapBytes { configuration.initialMapBytes = initialMapBytes }
         if let checkpointEvery { configuration.checkpointEvery = checkpointEvery }
         if let checkpointIntervalSeconds { configuration.checkpointIntervalSeconds = checkpointIntervalSeconds }

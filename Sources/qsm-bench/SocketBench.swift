@@ -35,7 +35,9 @@ enum SocketBench {
         try Data(#"{"sendFlood": {"count": 0, "windowSeconds": 60}}"#.utf8).write(to: URL(fileURLWithPath: rules))
         let config = directory + "/qsmd.json"
         let snapshotEvery = ProcessInfo.processInfo.environment["QSM_BENCH_SNAPSHOT_EVERY"] ?? "100000"
-        try Data(#"{"allowCheapPasswordHashingForTests": true, "passwordMemoryKiB": 8, "passwordIterations": 1, "rulesFile": "\#(rules)", "snapshotEvery": \#(snapshotEvery)}"#.utf8)
+        // QSM_PIPELINED=0|1 sets qsmd's pipelinedCommit (unset: qsmd's default; older qsmd ignore it).
+        let pipelined = ProcessInfo.processInfo.environment["QSM_PIPELINED"].map { #", "pipelinedCommit": \#($0 != "0")"# } ?? ""
+        try Data(#"{"allowCheapPasswordHashingForTests": true, "passwordMemoryKiB": 8, "passwordIterations": 1, "rulesFile": "\#(rules)", "snapshotEvery": \#(snapshotEvery)\#(pipelined)}"#.utf8)
             .write(to: URL(fileURLWithPath: config))
         let arguments = ["--data", directory + "/data", "--socket", socket, "--config", config, "--log-level", "warning"]
         var daemon = try startDaemon(qsmd, arguments: arguments, socket: socket).process

@@ -84,6 +84,9 @@ struct AuthorizationTests {
         await refused("qubits") { _ = try await broker.establishKey(token: alice, peer: "bob", options: KeyExchangeOptions(qubits: Int.max), caller: Peers.alice) }
         await refused("noise") { _ = try await broker.establishKey(token: alice, peer: "bob", options: KeyExchangeOptions(noise: 1.5), caller: Peers.alice) }
         await refused("eavesdropper") { _ = try await broker.establishKey(token: alice, peer: "bob", options: KeyExchangeOptions(eavesdropper: .nan), caller: Peers.alice) }
+        for bias in [0.49, 1.0, -1, .nan, .infinity] {
+            await refused("basisBias") { _ = try await broker.establishKey(token: alice, peer: "bob", options: KeyExchangeOptions(basisBias: bias), caller: Peers.alice) }
+        }
         await refused("messageId") { _ = try await broker.decrypt(token: alice, messageID: "zz", caller: Peers.alice) }
         await refused("limit") { _ = try await broker.inbox(token: alice, limit: 0, caller: Peers.alice) }
         #expect(try broker.log.head().position == head, "bad input appends nothing")

@@ -37,11 +37,14 @@ public struct KeyExchangeOptions: Sendable {
     public var qubits: Int?
     public var noise: Double?
     public var eavesdropper: Double?
+    /// The key basis's probability (efficient BB84); nil lets the exchange choose.
+    public var basisBias: Double?
 
-    public init(qubits: Int? = nil, noise: Double? = nil, eavesdropper: Double? = nil) {
+    public init(qubits: Int? = nil, noise: Double? = nil, eavesdropper: Double? = nil, basisBias: Double? = nil) {
         self.qubits = qubits
         self.noise = noise
         self.eavesdropper = eavesdropper
+        self.basisBias = basisBias
     }
 }
 
@@ -61,13 +64,17 @@ extension Broker {
         try Validation.probability(noise, parameter: "noise")
         let eavesdropper = options.eavesdropper ?? 0
         try Validation.probability(eavesdropper, parameter: "eavesdropper")
+        if let bias = options.basisBias, !(bias.isFinite && bias >= 0.5 && bias < 1) {
+            throw .invalidParameter(name: "basisBias", reason: "must be at least 0.5 and below 1")
+        }
         let presented = PresentedToken(token)
         let now = configuration.clock()
         // The simulation runs only for a live session and a real peer; the decider records refusals.
         var outcome: ExchangeOutcome?
         if let user = read({ $0.peekSession(presented, now: now) }), user != peer, read({ $0.users[peer] != nil }) {
             outcome = try await crypto.runExchange(
-                initiator: user, peer: peer, qubits: qubits, noise: noise, eavesdropper: eavesdropper)
+                initiator: user, peer: peer, qubits: qubits, noise: noise, eavesdropper: eavesdropper,
+                basisBias: options.basisBias)
         }
         return try await submit(EstablishKeyCommand(token: presented, peer: peer, outcome: outcome), caller: caller).get()
     }

@@ -26,10 +26,7 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
     // Deciding thread only.
     private var random = BufferedSystemRandom()
     private var lastSnapshot: UInt64
-    /// Snapshots are encoded off the deciding thread (encoding a large state takes seconds) and join
-    /// the first batch decided after they are ready; a rollback discards those of its generation.
-    private let snapshots = Mutex(SnapshotSlot())
-    private let snapshotQueue = DispatchQueue(label: "qsm.broker.snapshot", qos: .utility)
+
     /// Checkpoints decided into batches not yet durable: copied to the witness once they are.
     private let decidedCheckpoints = Mutex<[(eventPosition: UInt64, at: Int64, checkpoint: QSMCheckpointSigned)]>([])
 
@@ -73,14 +70,14 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
                 }
             }
         }
-        if closing {
+        // Encoded here, under the lock, not in the background: a copy of the state for an encoder on
+        // another thread made the writer copy every collection it changed meanwhile, and left qsmd at
+        // 2 GiB RssAnon after 1,000,000 events instead of 343 MiB (docs/performance.md).
+        let position = state.withLock { $0.position }
+        if closing || position - lastSnapshot >= configuration.snapshotEvery {
             state.withLock { attachSnapshot(of: $0, to: &batch) }
-        } else {
-            if let ready = snapshots.withLock({ $0.takeReady() }) {
-                batch.attachSnapshot(ready, named: StateLoader.snapshotName)
-            }
-            let position = state.withLock { $0.position }
-            if position - lastSnapshot >= configuration.snapshotEvery { encodeSnapshot(of: state.withLock { $0 }) }
+            // Encoding built a tree several times the state's size: give the pages back.
+            MemoryTrim.trim()
         }
     }
 
@@ -108,7 +105,6 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
 
     func rollBack(to head: LogHead) {
         decidedCheckpoints.withLock { $0.removeAll() }
-        snapshots.withLock { $0.discard() }
         do {
             let fresh = try StateLoader.load(store: store, rules: configuration.rules)
             state.withLock { $0 = fresh }
@@ -181,18 +177,6 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
         }
     }
 
-    /// Encodes a snapshot of `state` in the background (the copy shares storage with the live state until
-    /// the writer next changes it).
-    private func encodeSnapshot(of state: BrokerState) {
-        guard let generation = snapshots.withLock({ $0.begin() }) else { return }
-        lastSnapshot = state.position
-        snapshotQueue.async { [self] in
-            let encoded = (try? state.snapshotData()).map { Snapshot(position: state.position, state: $0) }
-            snapshots.withLock { $0.finish(encoded, generation: generation) }
-            MemoryTrim.trim()
-        }
-    }
-
     private func attachSnapshot(of state: BrokerState, to batch: inout RecordBatch) {
         guard state.position > 0, let data = try? state.snapshotData() else { return }
         batch.attachSnapshot(Snapshot(position: state.position, state: data), named: StateLoader.snapshotName)
@@ -203,38 +187,6 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
     private func randomID() -> Data {
         var words = (random.next(), random.next())
         return withUnsafeBytes(of: &words) { Data($0) }
-    }
-}
-
-/// The snapshot being encoded in the background, or ready to join a batch.
-struct SnapshotSlot {
-    private var generation = 0
-    private var encoding = false
-    private var ready: Snapshot?
-
-    /// Starts an encoding unless one is running; returns its generation.
-    mutating func begin() -> Int? {
-        guard !encoding else { return nil }
-        encoding = true
-        return generation
-    }
-
-    mutating func finish(_ snapshot: Snapshot?, generation finished: Int) {
-        guard finished == generation else { return }
-        encoding = false
-        ready = snapshot
-    }
-
-    mutating func takeReady() -> Snapshot? {
-        defer { ready = nil }
-        return ready
-    }
-
-    /// A rollback: the running or ready snapshot may describe events that are gone.
-    mutating func discard() {
-        generation += 1
-        encoding = false
-        ready = nil
     }
 }
 

@@ -74,8 +74,10 @@ method ChangePassword(token: string, oldPassword: string, newPassword: string) -
 
 # Runs a BB84 exchange with peer and adds the key to the pair's pool. qubits (default 200,000), channel
 # noise (default 0.01) and the fraction of qubits an eavesdropper intercepts (default 0) are simulation
-# options. An exchange whose QBER bound is over 11% aborts with EavesdroppingDetected.
-method EstablishKey(token: string, peer: string, qubits: ?int, noise: ?float, eavesdropper: ?float) -> (exchange: Exchange)
+# options. basisBias is the probability of the key basis (efficient BB84): 0.5 is standard BB84, at most
+# just below 1; by default the exchange picks the bias and sample that give the most key (docs/bb84.md).
+# An exchange whose QBER bound is over 11% aborts with EavesdroppingDetected.
+method EstablishKey(token: string, peer: string, qubits: ?int, noise: ?float, eavesdropper: ?float, basisBias: ?float) -> (exchange: Exchange)
 
 # Encrypts body (UTF-8 text) for to and stores it. mode: aes (default), otp (costs the message's size
 # plus 32 bytes of BB84 key) or pqc.

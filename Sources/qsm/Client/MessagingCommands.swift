@@ -13,6 +13,9 @@ extension QSM {
             @Option(help: "Qubits to send (default 200,000).") var qubits: Int?
             @Option(help: "Channel bit-flip probability (default 0.01).") var noise: Double?
             @Option(help: "Fraction of qubits an intercept-resend eavesdropper measures (default 0).") var eavesdrop: Double?
+            @Option(help: ArgumentHelp(
+                "Probability of the key basis: 0.5 is standard BB84; by default the exchange chooses (efficient BB84).",
+                valueName: "P")) var basisBias: Double?
             @OptionGroup var options: ClientOptions
 
             func run() throws {
@@ -21,6 +24,7 @@ extension QSM {
                 if let qubits { parameters["qubits"] = qubits }
                 if let noise { parameters["noise"] = noise }
                 if let eavesdrop { parameters["eavesdropper"] = eavesdrop }
+                if let basisBias { parameters["basisBias"] = basisBias }
                 try runClient {
                     let reply = try options.connect().call("io.qsm.Broker.EstablishKey", parameters)
                     let e = reply["exchange"] as? [String: Any] ?? [:]
