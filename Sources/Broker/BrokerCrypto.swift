@@ -93,8 +93,6 @@ final class BrokerCrypto: Sendable {
         }
     }
 
-    func randomMessageID() -> Data { Self.randomID() }
-
     /// 128 random bits from the system's generator (two words, not sixteen calls).
     static func randomID() -> Data {
         var generator = SystemRandomNumberGenerator()
