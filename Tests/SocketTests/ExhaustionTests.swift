@@ -134,7 +134,7 @@ struct ExhaustionTests {
         // only for processes inside it, and it vanishes when qsmd exits, before the log is read back below.
         // So the skip is printed, not only reported as a cancellation a summary can hide.
         if mounted != 0 {
-            let why = "mount -t tmpfs is not permitted here (uid \(getuid()): "
+            let why = "cannot mount a tmpfs here (uid \(getuid()): "
                 + "\(mountError.trimmingCharacters(in: .whitespacesAndNewlines)))"
             print("exhaustion: SKIPPED aFullDiskRefusesSendsLosesNothingAndRecovers: \(why)")
             try Test.cancel("skipped: \(why)")
