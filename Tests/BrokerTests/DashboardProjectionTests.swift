@@ -38,8 +38,6 @@ struct DashboardProjectionTests {
         #expect(dashboard.recentExchanges.allSatisfy { $0.threshold == 0.11 })
         #expect(dashboard.counters.keyExchanges == 200 && dashboard.counters.keyExchangesAborted == 50)
         #expect(dashboard.counters.keyBitsMade == 200_000)
-        // 250 minutes of events: the series keeps them all (within 24 hours), no more.
-        #expect(dashboard.series(lastMinutes: 1_440).count == 1_440)
 
         for (rule, severity) in [("brute_force", QSMSeverity.high), ("brute_force", .high), ("spraying", .critical)] {
             position += 1
@@ -50,5 +48,40 @@ struct DashboardProjectionTests {
         }
         #expect(dashboard.counters.alertsByRule == ["brute_force": ["high": 2], "spraying": ["critical": 1]])
         #expect(dashboard.counters.alerts == ["high": 2, "critical": 1])
+    }
+
+    /// The series keeps every minute of the last 24 hours of event time and nothing older: the oldest and
+    /// newest kept minutes count right, and a minute just past the window is dropped, not merely hidden.
+    @Test func theSeriesKeepsTheLastDayOfMinutesAndNoMore() {
+        let window = DashboardProjection.seriesMinutes
+        let latest: Int64 = 29_001_000
+        let oldestKept = latest - window + 1
+        var dashboard = DashboardProjection()
+        var position: UInt64 = 0
+        func add(_ minute: Int64, _ body: QSMEvent.OneOf_Body, times: Int = 1) {
+            for _ in 0..<times {
+                position += 1
+                dashboard.evolve(Self.event(position, minute: minute, body))
+            }
+        }
+        let send = QSMEvent.OneOf_Body.messageSent(QSMMessageSent())
+        // One minute older than the window will be once `latest` arrives; seen first, as event time runs.
+        add(oldestKept - 1, send, times: 5)
+        add(oldestKept, send, times: 2)
+        add(oldestKept, .loginFailed(QSMLoginFailed()))
+        add(latest - 700, send, times: 4)
+        add(latest, send, times: 3)
+        add(latest, .alertRaised(QSMAlertRaised()))
+
+        let series = dashboard.series(lastMinutes: 1_440)
+        #expect(series.count == Int(window))
+        #expect(series.first?.minute == oldestKept && series.last?.minute == latest)
+        #expect(series.first?.counts.sends == 2 && series.first?.counts.loginsFailed == 1)
+        #expect(series.last?.counts.sends == 3 && series.last?.counts.alerts == 1)
+        #expect(series.map(\.counts.sends).reduce(0, +) == 9, "the 5 sends a minute before the window are not counted")
+        #expect(dashboard.minutes[String(oldestKept - 1)] == nil, "a minute older than 24 hours is dropped")
+        #expect(dashboard.minutes.count == 3, "\(dashboard.minutes.keys.sorted())")
+        // Asking for more than a day gives the day, no more.
+        #expect(dashboard.series(lastMinutes: 5_000).count == Int(window))
     }
 }

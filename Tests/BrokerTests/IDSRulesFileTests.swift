@@ -38,15 +38,18 @@ struct IDSRulesFileTests {
         #expect(reason.contains(field) && reason.contains("ten years"), "\(reason)")
     }
 
+    // Each refusal names what to fix (the field, or that the file is not JSON) and the file it came from.
     @Test(arguments: [
-        "{\"bruteForce\": {\"count\": -1, \"windowSeconds\": 60}}",
-        "{\"sendFlood\": {\"count\": 5, \"windowSeconds\": 0}}",
-        "{\"qberDriftLimit\": 1.5}",
-        "{\"lockoutSeconds\": 600, \"maxLockoutSeconds\": 300}",
-        "{\"bruteForce\": \"five\"}",
-        "not json",
+        ("{\"bruteForce\": {\"count\": -1, \"windowSeconds\": 60}}", ["bruteForce", "count"]),
+        ("{\"sendFlood\": {\"count\": 5, \"windowSeconds\": 0}}", ["sendFlood.windowSeconds"]),
+        ("{\"qberDriftLimit\": 1.5}", ["qberDriftLimit"]),
+        ("{\"lockoutSeconds\": 600, \"maxLockoutSeconds\": 300}", ["maxLockoutSeconds", "lockoutSeconds"]),
+        ("{\"bruteForce\": \"five\"}", ["bruteForce"]),
+        ("not json", ["not a valid rules file"]),
     ])
-    func refusesOtherBadValues(json: String) {
-        #expect(refusal(json) != nil)
+    func refusesOtherBadValues(json: String, names: [String]) throws {
+        let reason = try #require(refusal(json), "accepted: \(json)")
+        #expect(reason.contains("rules.json"), "\(reason)")
+        for name in names { #expect(reason.contains(name), "\(reason)") }
     }
 }

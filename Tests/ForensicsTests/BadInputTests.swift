@@ -91,7 +91,11 @@ struct BadInputTests {
         var query = EventQuery()
         query.types = [.messageSent]
         let sent = try #require(try log.events(matching: query).first)
-        guard case .messageSent(let body)? = sent.body else { return }
+        // A query for sends that yields anything else is the bug this test exists to catch: fail, never pass.
+        guard case .messageSent(let body)? = sent.body else {
+            Issue.record("a query for message_sent returned \(String(describing: sent.body)) at \(sent.position)")
+            return
+        }
         let id = HexDigits.encode(body.messageID)
         let table = try await runQSM(["forensics", "message", id.uppercased(), "--data", data.path])
         #expect(table.status == 0 && table.text.contains("from \(body.sender) to \(body.recipient)"), "\(table.text)")
