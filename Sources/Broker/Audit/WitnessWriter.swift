@@ -6,7 +6,9 @@ final class WitnessWriter: Sendable {
     private let descriptor: Int32
 
     /// Opens (creating, mode 0644: checkpoints are public) `path` for appending; refuses a path inside
-    /// the data directory, where it would witness nothing.
+    /// the data directory, where it would witness nothing, a symbolic link (which could aim the appends
+    /// at a file another user chose), and a file owned by another user or writable by others (who
+    /// could empty or rewrite what it witnessed).
     init(path: String, dataDirectory: String) throws {
         let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         let data = URL(fileURLWithPath: dataDirectory).standardizedFileURL.resolvingSymlinksInPath().path
@@ -15,9 +17,30 @@ final class WitnessWriter: Sendable {
                 name: "witness", reason: "\(path) is inside the data directory; keep the witness where the data is not")
         }
         self.path = path
-        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard descriptor >= 0 else {
-            throw BrokerError.unavailable("cannot open the witness file \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            if code == ELOOP {
+                throw BrokerError.invalidParameter(
+                    name: "witness", reason: "\(path) is a symbolic link; name the file itself")
+            }
+            throw BrokerError.unavailable("cannot open the witness file \(path): \(String(cString: strerror(code)))")
+        }
+        var status = stat()
+        let problem: String? = if fstat(descriptor, &status) != 0 {
+            "cannot be examined: \(String(cString: strerror(errno)))"
+        } else if (status.st_mode & S_IFMT) != S_IFREG && (status.st_mode & S_IFMT) != S_IFIFO {
+            "is neither a regular file nor a pipe"
+        } else if status.st_uid != geteuid() {
+            "is owned by uid \(status.st_uid), not by qsmd's uid \(geteuid())"
+        } else if status.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+            "is writable by others (mode \(String(status.st_mode & 0o777, radix: 8))): chmod go-w \(path)"
+        } else {
+            nil
+        }
+        if let problem {
+            close(descriptor)
+            throw BrokerError.invalidParameter(name: "witness", reason: "\(path) \(problem)")
         }
     }
 
