@@ -62,6 +62,9 @@ struct FramingTests {
         Array(#"{"parameters": {}}"#.utf8),
         Array(#"{"method": "NoDot"}"#.utf8),
         Array(#"{"method": "org.example.test.Echo", "more": "yes"}"#.utf8),
+        // A member named twice could be read two ways (most parsers keep the last): refused.
+        Array(#"{"method": "org.example.test.Echo", "method": "org.varlink.service.GetInfo"}"#.utf8),
+        Array(#"{"method": "org.example.test.Echo", "parameters": {"a": 1, "a": 2}}"#.utf8),
     ])
     func invalidMessageGetsErrorAndClose(frame: [UInt8]) async throws {
         try await withTestServer { path, _ in

@@ -21,6 +21,15 @@ struct JSONTests {
         #expect(throws: JSONParseError.self) { try parse(text) }
     }
 
+    @Test func rejectsAMemberNamedTwice() throws {
+        #expect(throws: JSONParseError.duplicateKey("method", offset: 30)) {
+            try parse(#"{"method": "io.qsm.Broker.A", "method": "io.qsm.Admin.B"}"#)
+        }
+        #expect(throws: JSONParseError.duplicateKey("a", offset: 15)) { try parse(#"{"o": {"a": 1, "a": 1}}"#) }
+        // The same name in different objects is fine.
+        #expect(try parse(#"{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}"#) != .null)
+    }
+
     @Test func rejectsInvalidUTF8AndLoneSurrogates() {
         #expect(throws: JSONParseError.invalidUTF8(offset: 1)) {
             try JSONParser.parse([0x22, 0xFF, 0x22], maxDepth: 8)

@@ -6,6 +6,9 @@ public enum JSONParseError: Error, Sendable, Equatable {
     case invalidUTF8(offset: Int)
     /// Arrays and objects nest deeper than the limit.
     case tooDeep(limit: Int)
+    /// An object names the same member twice. RFC 8259 leaves the meaning open and parsers differ (most
+    /// keep the last), so a call whose "method" or token could be read two ways is refused instead.
+    case duplicateKey(String, offset: Int)
 }
 
 /// A strict RFC 8259 parser with a nesting limit, so that hostile input can neither exhaust the stack nor
@@ -86,7 +89,9 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw .syntax(offset: index) }
+            let keyOffset = index
             let key = try parseString()
+            guard members[key] == nil else { throw .duplicateKey(key, offset: keyOffset) }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw .syntax(offset: index) }
             index += 1

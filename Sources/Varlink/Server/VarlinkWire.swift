@@ -114,6 +114,8 @@ extension CallMessage {
             case .invalidUTF8(let offset): return .failure(.invalidMessage("invalid UTF-8 at byte \(offset)"))
             case .syntax(let offset): return .failure(.invalidMessage("invalid JSON at byte \(offset)"))
             case .tooDeep(let limit): return .failure(.invalidMessage("JSON nested deeper than \(limit)"))
+            case .duplicateKey(let key, let offset):
+                return .failure(.invalidMessage("member \"\(key)\" named twice at byte \(offset)"))
             }
         }
         do throws(VarlinkError) { return .success(try CallMessage(parsed)) } catch { return .failure(error) }
