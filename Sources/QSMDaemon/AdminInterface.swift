@@ -14,14 +14,23 @@ public enum AdminInterface {
         @Sendable func mapped<T>(_ body: () async throws(BrokerError) -> T) async throws -> T {
             do { return try await body() } catch { throw VarlinkMapping.error(error, now: broker.configuration.clock()) }
         }
-        interface.method("Alerts") { call in
+        // Permission before parameters: someone who may not call the method learns nothing from how their
+        // parameters would have been judged, and the refusal is recorded whatever they sent.
+        @Sendable func admin(_ call: VarlinkCall, _ method: String) async throws -> Caller {
             let caller = admins.caller(for: call.peer)
+            if !caller.isAdmin {
+                try await mapped { () async throws(BrokerError) in try await broker.refuseNonAdmin(method: method, caller: caller) }
+            }
+            return caller
+        }
+        interface.method("Alerts") { call in
+            let caller = try await admin(call, "Alerts")
             let limit = try VarlinkMapping.optionalInt(call, "limit")
             let alerts = try await mapped { () async throws(BrokerError) in try await broker.alerts(limit: limit, caller: caller) }
             return ["alerts": .array(alerts.map(alert))]
         }
         interface.streamingMethod("WatchAlerts") { call, replier in
-            let caller = admins.caller(for: call.peer)
+            let caller = try await admin(call, "WatchAlerts")
             var seen = try await mapped { () async throws(BrokerError) in try await broker.alerts(limit: 1, caller: caller, method: "WatchAlerts") }.first?.position ?? 0
             for await _ in broker.changes() {
                 let fresh = try await mapped { () async throws(BrokerError) in try await broker.alerts(after: seen, caller: caller) }
@@ -33,7 +42,7 @@ public enum AdminInterface {
             throw VarlinkError("io.qsm.Broker.Unavailable", parameters: ["reason": "the broker is shutting down"])
         }
         interface.streamingMethod("ReadEvents", requiresMore: false) { call, replier in
-            let caller = admins.caller(for: call.peer)
+            let caller = try await admin(call, "ReadEvents")
             let from = try VarlinkMapping.optionalInt(call, "from") ?? 1
             let limit = try VarlinkMapping.optionalInt(call, "limit") ?? 100
             guard from >= 1 else { throw VarlinkError("io.qsm.Broker.InvalidInput", parameters: ["field": "from", "reason": "must be at least 1"]) }
@@ -50,14 +59,14 @@ public enum AdminInterface {
             return ["event": event(events[0])]
         }
         interface.method("VerifyChain") { call in
-            let caller = admins.caller(for: call.peer)
+            let caller = try await admin(call, "VerifyChain")
             let report = try await mapped { () async throws(BrokerError) in try await broker.verifyChain(caller: caller) }
             var reply: JSONObject = ["ok": .bool(report.isValid), "lastPosition": VarlinkMapping.int(report.verifiedEvents)]
             if let (position, _) = report.firstProblem { reply["firstBadPosition"] = VarlinkMapping.int(position) }
             return reply
         }
         interface.method("Rebuild") { call in
-            let caller = admins.caller(for: call.peer)
+            let caller = try await admin(call, "Rebuild")
             let projection = call["projection"]?.stringValue
             if let projection, !BrokerState.projectionNames.contains(projection) {
                 throw VarlinkError("io.qsm.Admin.NoSuchProjection", parameters: ["name": .string(projection)])
@@ -76,7 +85,7 @@ public enum AdminInterface {
             ]
         }
         interface.method("Stats") { call in
-            let caller = admins.caller(for: call.peer)
+            let caller = try await admin(call, "Stats")
             let stats = try await mapped { () async throws(BrokerError) in try await broker.stats(caller: caller) }
             return [
                 "head": VarlinkMapping.int(stats.head), "logBytes": .int(stats.logBytes), "mapBytes": .int(stats.mapBytes),

@@ -135,6 +135,14 @@ struct SecurityTests {
             nobodyCalls.append(["method": "io.qsm.Admin." + method, "parameters": parameters, "more": method == "WatchAlerts",
                                 "expect": "org.varlink.service.PermissionDenied"])
         }
+        // Permission is checked before parameters: bad ones get PermissionDenied too, and are recorded.
+        let badAdminCalls: [(String, [String: Any])] = [
+            ("ReadEvents", ["from": 0]), ("Alerts", ["limit": -1]), ("Rebuild", ["projection": "nope"]),
+        ]
+        for (method, parameters) in badAdminCalls {
+            nobodyCalls.append(["method": "io.qsm.Admin." + method, "parameters": parameters, "more": false,
+                                "expect": "org.varlink.service.PermissionDenied"])
+        }
         let results = try await callAsNobody(daemon, nobodyCalls)
         #expect(results.count == nobodyCalls.count, "nobody's client answered every call: \(results)")
         for (call, result) in zip(nobodyCalls, results) {
@@ -157,7 +165,10 @@ struct SecurityTests {
         }
         // WatchAlerts is refused through the Alerts check it starts with (the event names "Alerts").
         #expect(notAdmin.filter { $0.hasSuffix("Alerts") }.count >= 2, "Alerts and WatchAlerts each recorded: \(notAdmin)")
-        #expect(notAdmin.count >= adminCalls.count)
+        #expect(notAdmin.count >= adminCalls.count + badAdminCalls.count, "bad-parameter refusals recorded too: \(notAdmin)")
+        for (method, _) in badAdminCalls {
+            #expect(notAdmin.filter { $0.hasSuffix(method) }.count >= 2, "nobody's bad \(method) recorded: \(notAdmin)")
+        }
         #expect(denials.filter { $0.0.reason == .notOwner }.count >= 2, "bob's and nobody's reads of alice's message")
         for reason in [QSMAccessDenied.Reason.noSession, .expiredSession, .revokedSession] {
             #expect(denials.filter { $0.0.reason == reason }.count >= 9, "every token method's \(reason) refusal is recorded")

@@ -38,6 +38,13 @@ extension Broker {
         try await submit(AdminQuery(method: method, read: body), caller: caller).get()
     }
 
+    /// Records the refusal of `method` for a caller who is not an administrator and throws `notAdmin`; for
+    /// an administrator it does nothing. For interfaces that check permission before their parameters.
+    public func refuseNonAdmin(method: String, caller: Caller) async throws(BrokerError) {
+        guard !caller.isAdmin else { return }
+        try await admin(caller, method) { _ in () }
+    }
+
     /// Recorded alerts, newest first.
     /// `method` names the call in the AccessDenied event of a refusal (WatchAlerts starts with this one).
     public func alerts(limit: Int? = nil, caller: Caller, method: String = "Alerts") async throws(BrokerError) -> [IDSProjection.Alert] {
