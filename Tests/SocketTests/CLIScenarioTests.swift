@@ -23,12 +23,23 @@ struct CLIScenarioTests {
 
         let exchange = try await qsm(["key", "establish", "bob"], home: alice)
         #expect(exchange.contains("QBER") && exchange.contains("final key"))
-        let sent = try await qsm(["send", "bob", "meet at the quantum cafe", "--mode", "otp"], home: alice)
+        // From standard input: nothing on the command line for other users to read, and no warning.
+        let (sentStatus, sent, sentWarning) = try await daemon.qsm(
+            ["send", "bob", "--mode", "otp"], input: "meet at the quantum cafe", home: alice)
+        #expect(sentStatus == 0 && sentWarning.isEmpty, "\(sentWarning)")
         let messageID = try #require(sent.split(separator: " ").dropFirst().first.map(String.init))
+        // As an argument it still works, with a warning that others can read it.
+        let (argumentStatus, _, argumentWarning) = try await daemon.qsm(["send", "bob", "my bank PIN is 4921"], home: alice)
+        #expect(argumentStatus == 0 && argumentWarning.contains("other users can read it"), "\(argumentWarning)")
+        let file = daemon.directory.appending("message.txt")
+        try Data("from a file".utf8).write(to: URL(fileURLWithPath: file))
+        let (fileStatus, _, fileWarning) = try await daemon.qsm(["send", "bob", "--file", file], home: alice)
+        #expect(fileStatus == 0 && fileWarning.isEmpty, "\(fileWarning)")
         let inbox = try await qsm(["inbox"], home: bob)
         #expect(inbox.contains(messageID) && inbox.contains("from alice"))
+        #expect(inbox.split(separator: "\n").count == 3, "the three messages: \(inbox)")
         let read = try await qsm(["read", messageID], home: bob)
-        #expect(read.hasSuffix("meet at the quantum cafe"))
+        #expect(read.trimmingCharacters(in: .newlines).hasSuffix("meet at the quantum cafe"))
 
         // Five wrong passwords: refused one line at a time, then an alert an admin (root here) sees.
         for _ in 0..<5 {
@@ -43,7 +54,7 @@ struct CLIScenarioTests {
         let dashboard = try await qsm(["dashboard", "--json"], home: bob)
         let counters = try #require((try JSONSerialization.jsonObject(with: Data(dashboard.utf8)) as? [String: Any])?["counters"] as? [String: Any])
         #expect(counters["registrations"] as? Int == 2)
-        #expect(counters["encryptions"] as? Int == 1 && counters["decryptions"] as? Int == 1)
+        #expect(counters["encryptions"] as? Int == 3 && counters["decryptions"] as? Int == 1)
         #expect(counters["loginsFailed"] as? Int == 6 && counters["alerts"] as? Int == 1)
         #expect(counters["keyExchanges"] as? Int == 1)
         #expect(try await qsm(["admin", "verify"], home: bob).hasPrefix("chain valid"))

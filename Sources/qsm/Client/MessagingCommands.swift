@@ -41,16 +41,41 @@ extension QSM {
 
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Encrypt and send a message (from standard input when MESSAGE is absent).",
-            discussion: "otp costs the message's length plus 32 bytes of BB84 key: BB84 sets its pace.")
+            abstract: "Encrypt and send a message, read from standard input (or --file, or MESSAGE).",
+            discussion: """
+                Prefer standard input (echo ... | qsm send PEER) or --file: a MESSAGE on the command line is \
+                visible to every user of the host while qsm runs (ps, /proc/PID/cmdline), so qsm warns when \
+                one is given. otp costs the message's length plus 32 bytes of BB84 key: BB84 sets its pace.
+                """)
         @Argument var peer: String
-        @Argument var message: String?
+        @Argument(help: "The message; other users can read it while qsm runs: prefer standard input or --file.")
+        var message: String?
+        @Option(help: ArgumentHelp("Read the message from FILE.", valueName: "FILE")) var file: String?
         @Option(help: "aes (default), otp or pqc.") var mode: String?
         @OptionGroup var options: ClientOptions
 
+        func validate() throws {
+            if message != nil && file != nil { throw ValidationError("give MESSAGE or --file, not both") }
+        }
+
         func run() throws {
             let token = try SessionStore.token()
-            let body = message ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            let body: String
+            if let message {
+                FileHandle.standardError.write(Data("""
+                    qsm: warning: the message was given on the command line, where other users can read it while \
+                    qsm runs (ps, /proc/PID/cmdline); pipe it in or use --file
+
+                    """.utf8))
+                body = message
+            } else if let file {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ValidationError("cannot read \(file)")
+                }
+                body = String(decoding: data, as: UTF8.self)
+            } else {
+                body = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            }
             var parameters: [String: Any] = ["token": token, "to": peer, "body": body]
             if let mode { parameters["mode"] = mode }
             try runClient {
