@@ -20,6 +20,41 @@ struct SocketFileTests {
         }
     }
 
+    /// Under umask 000 a socket bound in place is connectable by anyone until its chmod (issue 16: uid
+    /// 65534 connected in 8 of 15 restarts). A watcher polling the path sees the socket's first mode;
+    /// it must always be the configured one, and no staging directory may be left behind.
+    @Test func theSocketNeverAppearsWithAWiderMode() async throws {
+        let path = try temporarySocketPath()
+        let directory = (path as NSString).deletingLastPathComponent
+        let previous = umask(0)
+        defer { umask(previous) }
+        var firstModes: [UInt32] = []
+        for _ in 0..<20 {
+            let watching = ManagedAtomicFlag()
+            let seen = ModeBox()
+            let watcher = Thread {
+                var info = stat()
+                while !watching.isSet {
+                    if lstat(path, &info) == 0 {
+                        seen.mode = UInt32(info.st_mode) & 0o777
+                        return
+                    }
+                }
+            }
+            watcher.start()
+            let server = VarlinkServer(configuration: configuration(path), interfaces: [])
+            try await server.start()
+            let deadline = ContinuousClock.now + .seconds(5)
+            while seen.mode == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            watching.set()
+            firstModes.append(seen.mode ?? 0)
+            await server.stop()
+        }
+        #expect(firstModes.allSatisfy { $0 == 0o660 }, "first modes seen: \(firstModes.map { String($0, radix: 8) })")
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".varlink-") }
+        #expect(left.isEmpty, "staging directories left: \(left)")
+    }
+
     @Test func staleSocketIsReplacedAndRemovedAtStop() async throws {
         let path = try temporarySocketPath()
         // A socket file nobody listens on, as a crashed daemon leaves it.
@@ -101,5 +136,23 @@ struct SocketFileTests {
             #expect(closed.allSatisfy { $0 }, "\(closed.filter { !$0 }.count) of 64 connections left open")
             #expect(server.connectionCount == 0)
         }
+    }
+}
+
+/// A flag one thread sets and another polls.
+private final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// The first mode the watcher saw.
+private final class ModeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: UInt32?
+    var mode: UInt32? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

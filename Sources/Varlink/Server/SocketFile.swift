@@ -10,6 +10,8 @@ public enum VarlinkServerError: Error, Sendable, Equatable, CustomStringConverti
     case notASocket(String)
     /// `chmod` of the socket failed with this errno.
     case chmodFailed(String, errno: Int32)
+    /// The socket could not be made in a private directory beside its path, or moved into place.
+    case stagingFailed(String, errno: Int32)
     /// `start()` was called twice, or after `stop()`.
     case alreadyStarted
 
@@ -19,6 +21,8 @@ public enum VarlinkServerError: Error, Sendable, Equatable, CustomStringConverti
         case .addressInUse(let path): "another process is serving on \(path)"
         case .notASocket(let path): "not a socket, refusing to replace it: \(path)"
         case .chmodFailed(let path, let code): "chmod \(path) failed: \(String(cString: strerror(code)))"
+        case .stagingFailed(let path, let code):
+            "cannot create the socket beside \(path): \(String(cString: strerror(code)))"
         case .alreadyStarted: "the server was already started"
         }
     }
@@ -58,6 +62,28 @@ enum SocketFile {
 
     static func chmod(_ path: String, mode: UInt32) throws(VarlinkServerError) {
         guard Glibc.chmod(path, mode_t(mode)) == 0 else { throw .chmodFailed(path, errno: errno) }
+    }
+
+    /// A private directory (mode 0700) beside `path` to bind in, so nobody can connect before the socket
+    /// has its mode; nil when the staged path would not fit a socket address (the caller binds in place).
+    static func makeStagingDirectory(for path: String) throws(VarlinkServerError) -> String? {
+        let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let template = (parent.isEmpty ? "" : parent) + "/.varlink-XXXXXX"
+        guard template.utf8.count + 2 <= maxPathLength else { return nil }
+        var bytes = Array(template.utf8CString)
+        let made = bytes.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else { throw .stagingFailed(path, errno: errno) }
+        return String(decoding: bytes.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Moves the bound, chmod-ed socket from its staging directory to `path` and removes the directory.
+    static func moveIntoPlace(_ staged: String, staging: String, to path: String) throws(VarlinkServerError) {
+        defer { rmdir(staging) }
+        guard rename(staged, path) == 0 else {
+            let code = errno
+            unlink(staged)
+            throw .stagingFailed(path, errno: code)
+        }
     }
 
     /// The inode of the socket at `path`, to recognise our own file at shutdown.
