@@ -120,10 +120,28 @@ struct IntrusionDetectionTests {
             return false
         }
         #expect(try await alertRules(test.broker) == ["qkd_abort"])
+        // The eavesdropper was asked for (a simulation option any user has): a low alert that says so.
+        let simulated = try #require(test.broker.state.ids.alerts.last)
+        #expect(simulated.severity == "low" && simulated.summary.contains("simulated eavesdropper"), "\(simulated)")
         #expect(test.broker.state.keyPools.pool("alice", "bob")?.pool.availableBits == bitsBefore)
         #expect(test.broker.state.keyPools.pool("alice", "bob")?.pool.segments.count == 1)
         let dashboard = test.broker.state.dashboard.counters
         #expect(dashboard.keyExchanges == 1 && dashboard.keyExchangesAborted == 1)
+        await test.broker.close()
+    }
+
+    /// An abort nobody asked the simulation for (a channel this noisy looks like an intercept-resend
+    /// attack) stays a high alert.
+    @Test func anAbortWithoutASimulatedEavesdropperIsHigh() async throws {
+        let test = try TestBroker()
+        let alice = try await test.broker.enrol("alice", caller: Peers.alice)
+        _ = try await test.broker.enrol("bob", caller: Peers.bob)
+        await #expect(throws: BrokerError.self) {
+            try await test.broker.establishKey(
+                token: alice, peer: "bob", options: KeyExchangeOptions(noise: 0.25), caller: Peers.alice)
+        }
+        let alert = try #require(test.broker.state.ids.alerts.last)
+        #expect(alert.rule == "qkd_abort" && alert.severity == "high" && alert.summary.contains("possible eavesdropper"))
         await test.broker.close()
     }
 

@@ -109,10 +109,14 @@ public struct IDSProjection: Projection {
             }
         case .keyExchangeAborted(let aborted):
             let pair = KeyPoolsProjection.pairKey(aborted.initiator, aborted.peer)
-            count(\.aborts, pair, mark, rules.keyExchangeAborts, rule: "qkd_abort", severity: .high, event: event,
-                  subject: aborted.initiator,
+            // An eavesdropper the initiator asked the simulation for is a demonstration, not an attack:
+            // any user could otherwise raise high-severity alerts at will (security review, issue 16).
+            let simulated = aborted.figures.eavesdropperFraction > 0
+            count(\.aborts, pair, mark, rules.keyExchangeAborts, rule: "qkd_abort", severity: simulated ? .low : .high,
+                  event: event, subject: aborted.initiator,
                   summary: "key exchange \(aborted.initiator)-\(aborted.peer) aborted: QBER bound "
-                      + "\(HistoryProjection.percent(aborted.figures.qberUpperBound)), possible eavesdropper")
+                      + "\(HistoryProjection.percent(aborted.figures.qberUpperBound)), "
+                      + (simulated ? "with a simulated eavesdropper the initiator asked for" : "possible eavesdropper"))
         case .keyExchangeCompleted(let completed):
             qberSample(completed, event: event)
         case .messageSent(let sent):
