@@ -66,7 +66,9 @@ struct DashboardPageTests {
         #expect(report["counters"] as? [String: Int] == expected)
         // The workload's figures, so a page and a reply that agree on zeros do not pass.
         #expect(expected["encryptions"] == 4 && expected["encryptions.aes"] == 2 && expected["decryptions"] == 3 && expected["decryptions.pqc"] == 1)
-        #expect(expected["keyExchangesAborted"] == 1 && expected["loginsFailed"] == 6 && expected["alerts.high"] == 2)
+        // brute_force is high; the workload's qkd_abort comes from a simulated eavesdropper, so it is low.
+        #expect(expected["keyExchangesAborted"] == 1 && expected["loginsFailed"] == 6)
+        #expect(expected["alerts.high"] == 1 && expected["alerts.low"] == 1)
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("brute_force") && html.contains("qkd_abort"), "the latest alerts are listed for an administrator")
         #expect(html.contains("abort threshold 11%"))
