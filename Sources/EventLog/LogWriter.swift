@@ -61,7 +61,6 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
     private let tickInterval: Duration?
     private let commitDelay: Duration
     private let pipelined: Bool
-    private let clock: @Sendable () -> Int64
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [Stage.Command] = []
@@ -96,7 +95,6 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
         maxEventsPerCommit = store.options.maxEventsPerCommit
         commitDelay = store.options.commitDelay
         self.pipelined = pipelined
-        clock = store.options.clock
         durable = try store.claimWriter()
         store.attachWriter { [self] in stop() }
         let decider = Thread { [self] in decideLoop() }

@@ -59,6 +59,8 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
                 events = try decision.events.map {
                     try NewEvent($0.body, actor: $0.actor, correlationID: decision.correlationID, peer: job.caller.peer)
                 }
+                // Checked before any is folded (RecordBatch.append checks again, too late to refuse the
+                // command whole): a command whose events cannot all be appended must leave none behind.
                 for event in events { try event.validate() }
             } catch {
                 job.fail(.unavailable("an event could not be encoded: \(error)"))
