@@ -1,5 +1,6 @@
 public import EventLog
 import Foundation
+import QSMCrypto
 import QSMEvents
 import Synchronization
 import SwiftProtobuf
@@ -16,6 +17,8 @@ public final class Broker: Sendable {
     let stage: BrokerStage
     let writer: LogWriter<BrokerStage>
     let crypto: BrokerCrypto
+    /// The public key that signs this log's checkpoints now (for VerifyChain).
+    let signingPublicKey: Data
     /// Private keys of logged-in sessions (pqc), by session id hex: in memory only, dropped at logout.
     let sessionKeys = Mutex<[String: PQCPrivateKeyHandle]>([:])
 
@@ -30,10 +33,15 @@ public final class Broker: Sendable {
         if let initialMapBytes = configuration.initialMapBytes { logOptions.initialMapSize = initialMapBytes }
         logOptions.clock = configuration.clock
         store = try EventStore(directory: configuration.logDirectory, options: logOptions)
+        let check: StartupCheck.Outcome
         do {
-            let state = try StateLoader.load(store: store, rules: configuration.rules)
+            // Opened first: its ownership and link checks come before anything reads it.
+            let witness = try configuration.witnessPath.map { try WitnessWriter(path: $0, dataDirectory: configuration.dataDirectory) }
+            check = try StartupCheck(store: store, configuration: configuration, witness: witness).run()
+            signingPublicKey = check.signingKey.publicKey
+            let state = try StateLoader.load(store: store, rules: configuration.rules, key: crypto.masterKey)
             MemoryTrim.trim()  // decoding the snapshot's JSON was large and temporary
-            let checkpointer = try Checkpointer(store: store, configuration: configuration)
+            let checkpointer = try Checkpointer(store: store, configuration: configuration, key: check.signingKey, witness: witness)
             stage = BrokerStage(
                 store: store, state: state, configuration: configuration, crypto: crypto, checkpointer: checkpointer)
             // Checkpoints are also due by time: the writer asks for one now and then while idle.
@@ -44,6 +52,32 @@ public final class Broker: Sendable {
             store.close()
             throw error
         }
+        do {
+            try recordStart(check)
+        } catch {
+            writer.stop()
+            store.close()
+            throw error
+        }
+    }
+
+    /// Appends, before any call is taken, what this start must record: a replaced signing key, and the
+    /// retirement of every key in force (docs/security.md, "Key reuse").
+    private func recordStart(_ check: StartupCheck.Outcome) throws(BrokerError) {
+        if let previous = check.replacedKeyID {
+            try runBlocking(ReplaceSigningKeyCommand(
+                previousKeyID: previous, publicKeyID: check.signingKey.publicKeyID, publicKey: check.signingKey.publicKey))
+        }
+        let accepted = !check.problems.isEmpty
+        try runBlocking(RetireKeyMaterialCommand(
+            cause: accepted ? "damaged-log-accepted" : "start", detail: check.problems.joined(separator: "; ")))
+    }
+
+    /// Queues `command` and blocks this thread until its batch is durable (start-up only).
+    private func runBlocking<Command: BrokerCommand>(_ command: Command) throws(BrokerError) {
+        let job = BlockingCommand(command, caller: .local)
+        guard writer.submit(job) else { throw .unavailable("the broker is shutting down") }
+        _ = try job.wait().get()
     }
 
     /// Answers what is queued, appends a last checkpoint and a snapshot, and closes the log.

@@ -44,6 +44,13 @@ public struct BrokerConfiguration: Sendable {
     public var checkpointIntervalSeconds: Int64 = 60
     /// A file outside the data directory that receives a copy of every checkpoint (nil: none).
     public var witnessPath: String?
+    /// Serve a log that failed the start-up check (behind its witness, a broken chain after the last
+    /// checkpoint, a last checkpoint that does not verify); the start then records what was found and
+    /// retires every key in force. qsmd's `--accept-damaged-log`.
+    public var acceptDamagedLog = false
+    /// Make a new signing key when the log's is missing (or adopt the file's key when it is another),
+    /// recording the replacement in the log. qsmd's `--new-signing-key`.
+    public var replaceSigningKey = false
     /// Intrusion detection thresholds.
     public var rules = IDSRules()
     /// Argon2id cost for new password hashes: memory KiB, iterations, parallelism.

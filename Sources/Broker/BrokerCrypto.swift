@@ -53,7 +53,7 @@ struct ExchangeOutcome: Sendable {
 /// the cooperative threads that the pipeline and other callers need.
 final class BrokerCrypto: Sendable {
     static let otpKeyOverhead = UInt64(32)
-    private let masterKey: MasterKey
+    let masterKey: MasterKey
     private let hasher: PasswordHasher
     let segmentKeys: SegmentKeyCache
     private let blockKeys = Mutex<[String: AESBlockKey]>([:])

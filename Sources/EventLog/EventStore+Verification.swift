@@ -58,25 +58,44 @@ public struct VerificationReport: Sendable, Hashable {
 }
 
 extension EventStore {
-    /// Recomputes the hash chain from position 1 over one consistent snapshot and compares it with the
-    /// stored hashes, positions and times; stops at the first bad position.
+    /// Recomputes the hash chain from position `first` (1: the whole log) over one consistent snapshot and
+    /// compares it with the stored hashes, positions and times; stops at the first bad position. From a
+    /// later position, the stored hash before it is taken as the start: qsmd checks the tail after its
+    /// last signed checkpoint this way at every start.
     ///
     /// - Parameters:
+    ///   - first: where to start (clamped to 1).
     ///   - progress: called every 65,536 events and at the end with (checked, total).
     ///   - visit: called with each event found good, with its header, so callers can check what the
     ///     events say (signed checkpoints) in the same pass.
+    /// - Returns: a report whose `verifiedEvents` counts from position 1 (`first - 1` are taken as good).
     public func verify(
-        progress: ((UInt64, UInt64) -> Void)? = nil, visit: ((RecordHeader, Data) -> Void)? = nil
+        from first: UInt64 = 1, progress: ((UInt64, UInt64) -> Void)? = nil,
+        visit: ((RecordHeader, Data) -> Void)? = nil
     ) throws(EventLogError) -> VerificationReport {
         let dbs = databases
+        let first = max(first, 1)
         do {
             return try environment.read { txn in
                 var stat = MDB_stat()
                 mdb_stat(txn.handle, dbs.events, &stat)
                 let total = UInt64(stat.ms_entries)
+                var start = (position: UInt64(1), hash: HashChain.genesis, time: Int64.min)
+                if first > 1 {
+                    let previous = first - 1
+                    guard let hash = try Keys.position(previous).withUnsafeBytes({ try txn.get(dbs.chain, key: $0).map { Data($0) } }),
+                          let record = try Keys.position(previous).withUnsafeBytes({ try txn.get(dbs.events, key: $0).map { Data($0) } })
+                    else {
+                        return VerificationReport(
+                            verifiedEvents: previous, verifiedHash: HashChain.genesis, firstProblem: (previous, .missingEvent))
+                    }
+                    let time = (try? RecordHeader(record: record).recordedAtMicros) ?? Int64.min
+                    start = (first, hash, time)
+                }
                 return try txn.withCursor(dbs.events) { events in
                     try txn.withCursor(dbs.chain) { chain in
-                        try Self.verify(events: events, chain: chain, total: total, progress: progress, visit: visit)
+                        try Self.verify(
+                            events: events, chain: chain, start: start, total: total, progress: progress, visit: visit)
                     }
                 }
             }
@@ -86,14 +105,15 @@ extension EventStore {
     }
 
     private static func verify(
-        events: Cursor, chain: Cursor, total: UInt64, progress: ((UInt64, UInt64) -> Void)?,
-        visit: ((RecordHeader, Data) -> Void)?
+        events: Cursor, chain: Cursor, start: (position: UInt64, hash: Data, time: Int64), total: UInt64,
+        progress: ((UInt64, UInt64) -> Void)?, visit: ((RecordHeader, Data) -> Void)?
     ) throws -> VerificationReport {
-        var expected: UInt64 = 1
-        var hash = HashChain.genesis
-        var previousTime = Int64.min
-        var event = try events.get(MDB_FIRST)
-        var link = try chain.get(MDB_FIRST)
+        var expected = start.position
+        var hash = start.hash
+        var previousTime = start.time
+        let key = Keys.position(start.position)
+        var event = try key.withUnsafeBytes { try events.get(MDB_SET_RANGE, key: $0) }
+        var link = try key.withUnsafeBytes { try chain.get(MDB_SET_RANGE, key: $0) }
         func report(_ problem: VerificationReport.Problem?, at position: UInt64) -> VerificationReport {
             progress?(expected - 1, total)
             return VerificationReport(

@@ -54,7 +54,7 @@ public enum EventFacts {
         case .alertRaised(let e)?: add(.subject, e.subject)
         case .accountLocked(let e)?: add(.account, e.username)
         case .accountUnlocked(let e)?: add(.account, e.username)
-        case .checkpointSigned?, nil: break
+        case .checkpointSigned?, .keyMaterialRetired?, .signingKeyReplaced?, nil: break
         }
         return result
     }

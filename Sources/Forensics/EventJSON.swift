@@ -180,6 +180,17 @@ public enum EventJSON {
             json.key("checkpointPosition"); json.number(e.checkpointPosition)
             json.key("publicKeyId"); json.hex(e.publicKeyID)
             json.key("signature"); json.hex(e.signature)
+        case .keyMaterialRetired(let e):
+            unknown = e.unknownFields.data
+            json.key("bits"); json.number(e.bits)
+            json.key("cause"); json.string(e.cause)
+            json.key("detail"); json.string(e.detail)
+            json.key("pairs"); json.number(UInt64(e.pairs))
+        case .signingKeyReplaced(let e):
+            unknown = e.unknownFields.data
+            json.key("previousPublicKeyId"); json.hex(e.previousPublicKeyID)
+            json.key("publicKey"); json.hex(e.publicKey)
+            json.key("publicKeyId"); json.hex(e.publicKeyID)
         }
         json.endObject()
         return unknown

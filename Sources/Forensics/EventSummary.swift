@@ -78,6 +78,12 @@ public enum EventSummary {
             return "\(e.username) unlocked (\(short(e.reason.rawValue, EnumNames.accountUnlockedReason)))"
         case .checkpointSigned(let e)?:
             return "checkpoint at \(e.checkpointPosition) signed (\(e.algorithm))"
+        case .keyMaterialRetired(let e)?:
+            let detail = e.detail.isEmpty ? "" : ": \(e.detail)"
+            return "key material retired at \(e.cause) (\(e.pairs) pairs, \(e.bits) unused bits)\(detail)"
+        case .signingKeyReplaced(let e)?:
+            return "signing key replaced: \(HexDigits.encode(Data(e.previousPublicKeyID.prefix(8)))) -> "
+                + "\(HexDigits.encode(Data(e.publicKeyID.prefix(8))))"
         case nil:
             return "(a body this build does not know)"
         }

@@ -20,6 +20,13 @@ public final class BrokerSigningKey: Sendable {
         return try BrokerSigningKey(seed: seed)
     }
 
+    /// Reads the seed file at `path`; nil when there is none (qsmd then decides whether a new key may be
+    /// made: not silently for a log that holds checkpoints).
+    public static func load(at path: String) throws(QSMCryptoError) -> BrokerSigningKey? {
+        guard let seed = try KeyFile.load(path: path, byteCount: 32, missingIsNil: true) else { return nil }
+        return try BrokerSigningKey(seed: seed)
+    }
+
     /// A key held only in memory (tests, benchmarks).
     public static func ephemeral() throws(QSMCryptoError) -> BrokerSigningKey {
         try BrokerSigningKey(seed: SecretBytes(randomCount: 32))

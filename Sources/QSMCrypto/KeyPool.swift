@@ -125,6 +125,26 @@ public struct KeyPool: Sendable, Hashable {
         self = copy
     }
 
+    /// Retires every bit not yet handed out (evolve of `KeyMaterialRetired`): the frontier moves to the end of
+    /// the last segment, so those bits are never reserved, and a range recorded below it later is refused.
+    /// Segments appended afterwards are usable as usual. Retired bits are not consumed: no message opens
+    /// with them.
+    /// - Returns: the bits retired.
+    @discardableResult
+    public mutating func retireUnused() -> UInt64 {
+        guard let last = segments.last else { return 0 }
+        let unused = availableBits
+        frontier = max(frontier, last.usableEnd)
+        return unused
+    }
+
+    /// Moves the frontier to `bit` (at most the end of the last segment) when it is lower: restores a
+    /// retirement from a snapshot, which keeps the frontier beside the consumed ranges.
+    public mutating func retire(below bit: UInt64) {
+        guard let last = segments.last else { return }
+        frontier = max(frontier, min(bit, last.usableEnd))
+    }
+
     /// Whether every bit of `range` is recorded as consumed.
     public func isConsumed(_ range: PoolRange) -> Bool {
         guard range.length > 0 else { return true }

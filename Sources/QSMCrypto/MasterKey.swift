@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 internal import Crypto
 
 /// The broker's master key: 32 random bytes in a file of mode 0600, created at first start. It wraps every
@@ -47,6 +47,27 @@ public final class MasterKey: Sendable {
     ///   data, so the wrapped bytes do not unwrap under another context.
     public func wrap(_ secret: SecretBytes, context: String) throws(QSMCryptoError) -> WrappedSecret {
         try SecretWrapping.wrap(secret, key: key, keyID: keyID, context: context, kdf: "")
+    }
+
+    /// An HMAC-SHA256 of `data` under a key derived from this one for authentication only (HKDF, so the
+    /// wrapping key is never used for anything else), bound to `context`: for state the broker keeps
+    /// beside its log (snapshots), which anyone who can write the data directory could otherwise edit.
+    public func authenticationCode(for data: Data, context: String) -> Data {
+        // The context goes first, length-prefixed, so no (context, data) pair can pass for another; the
+        // data is fed as it is (a snapshot can be hundreds of MB: no copy).
+        var hmac = HMAC<SHA256>(key: HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: key, info: Data("qsm-master-authentication-v1".utf8), outputByteCount: 32))
+        hmac.update(data: withUnsafeBytes(of: UInt64(context.utf8.count).bigEndian) { Data($0) })
+        hmac.update(data: Data(context.utf8))
+        hmac.update(data: data)
+        return Data(hmac.finalize())
+    }
+
+    /// Whether `code` is ``authenticationCode(for:context:)`` of `data` and `context` (compared in
+    /// constant time, by libsodium).
+    public func isAuthentic(_ code: Data, for data: Data, context: String) -> Bool {
+        let expected = authenticationCode(for: data, context: context)
+        return expected.withUnsafeBytes { a in code.withUnsafeBytes { b in Sodium.constantTimeEqual(a, b) } }
     }
 
     /// Unwraps a secret made by ``wrap(_:context:)`` with the same `context`.

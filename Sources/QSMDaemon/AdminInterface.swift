@@ -61,8 +61,8 @@ public enum AdminInterface {
         interface.method("VerifyChain") { call in
             let caller = try await admin(call, "VerifyChain")
             let report = try await mapped { () async throws(BrokerError) in try await broker.verifyChain(caller: caller) }
-            var reply: JSONObject = ["ok": .bool(report.isValid), "lastPosition": VarlinkMapping.int(report.verifiedEvents)]
-            if let (position, _) = report.firstProblem { reply["firstBadPosition"] = VarlinkMapping.int(position) }
+            var reply: JSONObject = ["ok": .bool(report.isValid), "lastPosition": VarlinkMapping.int(report.chain.verifiedEvents)]
+            if let problem = report.firstProblem { reply["firstBadPosition"] = VarlinkMapping.int(problem.position) }
             return reply
         }
         interface.method("Rebuild") { call in

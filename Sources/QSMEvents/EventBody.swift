@@ -21,6 +21,8 @@ extension QSMEvent.OneOf_Body {
         case .accountLocked: .accountLocked
         case .accountUnlocked: .accountUnlocked
         case .checkpointSigned: .checkpointSigned
+        case .keyMaterialRetired: .keyMaterialRetired
+        case .signingKeyReplaced: .signingKeyReplaced
         }
     }
 
@@ -42,6 +44,8 @@ extension QSMEvent.OneOf_Body {
         case .accountLocked(let m): m
         case .accountUnlocked(let m): m
         case .checkpointSigned(let m): m
+        case .keyMaterialRetired(let m): m
+        case .signingKeyReplaced(let m): m
         }
     }
 }

@@ -39,6 +39,17 @@ struct QSMD: AsyncParsableCommand {
             "Also append every signed checkpoint to FILE, which must be outside the data directory.", valueName: "FILE"))
     var witness: String?
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Serve a log that fails the start-up check (cut back behind its witness, a broken chain after the last "
+            + "checkpoint, a last checkpoint that does not verify): what was found is recorded and every key in force "
+            + "is retired. Without it qsmd refuses such a log and exits with status 65."))
+    var acceptDamagedLog = false
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Make a new signing key when DIR/signing.key is missing although the log holds checkpoints (or adopt the "
+            + "file's key when it is another), recording the replacement in the log. Without it qsmd refuses to start."))
+    var newSigningKey = false
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -81,6 +92,8 @@ struct QSMD: AsyncParsableCommand {
         var configuration = BrokerConfiguration(dataDirectory: dataDirectory)
         settings.apply(to: &configuration)
         if let witness = witness ?? settings.witnessFile { configuration.witnessPath = witness }
+        configuration.acceptDamagedLog = acceptDamagedLog
+        configuration.replaceSigningKey = newSigningKey
         let admins: AdminPolicy
         do { admins = try AdminPolicy(adminGroup: adminGroup ?? settings.adminGroup) } catch {
             logger.critical("Cannot use the admin group", metadata: ["error": "\(error)"])
@@ -89,6 +102,9 @@ struct QSMD: AsyncParsableCommand {
         let broker: Broker
         do {
             broker = try Broker(configuration: configuration)
+        } catch let refusal as StartupRefusal {
+            logger.critical("Refusing to start: \(refusal)")
+            throw ExitCode(65)  // EX_DATAERR: the log or its signing key is not what it should be
         } catch BrokerError.invalidParameter(let name, let reason) {
             logger.critical("Cannot use the configuration", metadata: ["\(name)": "\(reason)"])
             throw ExitCode(78)  // EX_CONFIG: a witness inside the data directory, another log's witness

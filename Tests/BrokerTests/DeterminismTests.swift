@@ -61,26 +61,39 @@ struct DeterminismTests {
         let head = try test.broker.log.head().position
         #expect(head >= 100_000, "workload made \(head) events")
 
-        let live = try test.broker.state.digests()
+        var liveState = test.broker.state
+        let live = try liveState.digests()
         let rebuild = try await test.broker.rebuild(caller: Peers.admin)
         #expect(rebuild.position == head)
         #expect(rebuild.differences.isEmpty, "\(rebuild.differences)")
         #expect(rebuild.rebuilt == live)
 
         try await test.restart()
-        // Closing appends one signed checkpoint of the head (docs/audit.md); replaying raises nothing else.
+        // Closing appends one signed checkpoint of the head (docs/audit.md), and the start retires the key
+        // material in force (docs/security.md, "Key reuse"); replaying raises nothing else.
         let reopened = try test.broker.log.head().position
-        #expect(reopened == head + 1, "replaying raises nothing new")
-        let closing = try QSMEvent(try #require(try test.broker.log.event(at: reopened)))
+        #expect(reopened == head + 2, "replaying raises nothing new")
+        let closing = try QSMEvent(try #require(try test.broker.log.event(at: head + 1)))
         guard case .checkpointSigned(let checkpoint) = closing.body else {
             Issue.record("the event appended at close is \(closing.type), not a checkpoint")
             return
         }
         #expect(checkpoint.checkpointPosition == head)
+        let retired = try QSMEvent(try #require(try test.broker.log.event(at: head + 2)))
+        guard case .keyMaterialRetired(let retirement) = retired.body else {
+            Issue.record("the event appended at start is \(retired.type), not key_material_retired")
+            return
+        }
+        #expect(retirement.cause == "start" && retirement.pairs > 0)
         let snapshot = try #require(try test.broker.log.loadSnapshot(named: "broker"))
         #expect(snapshot.position >= 30_000, "the restart loaded a snapshot and replayed the tail")
+        // The live state before the restart, with what the restart appended, is the restarted state.
+        liveState.evolve(closing)
+        liveState.evolve(retired)
+        let expected = try liveState.digests()
         let restarted = try test.broker.state.digests()
-        #expect(restarted == live, "differing after restart: \(live.keys.filter { live[$0] != restarted[$0] }.sorted())")
+        #expect(restarted == expected, "differing after restart: \(expected.keys.filter { expected[$0] != restarted[$0] }.sorted())")
+        #expect(expected["keyPools"] != live["keyPools"], "the retirement changed the pools")
 
         let events = try test.broker.log.read(from: 1, limit: Int(head)).map { try QSMEvent($0) }
         let alerts = events.compactMap { event -> QSMAlertRaised? in

@@ -1,6 +1,7 @@
 import Broker
 import EventLog
 import Foundation
+import QSMCrypto
 import QSMEvents
 import QSMTesting
 import Testing
@@ -20,10 +21,14 @@ struct RebuildTests {
         await test.broker.close()
         // Replace the snapshot with one whose dashboard has forgotten everything, at the same position.
         let log = try EventStore(directory: test.directory.path + "/log")
+        // Sealed under the master key as qsmd seals it: a snapshot that is not is refused (SnapshotTamperTests).
         let snapshot = try #require(try log.loadSnapshot(named: "broker"))
-        var state = try #require(try BrokerState(snapshot: snapshot.state, rules: test.configuration.rules))
+        let key = try MasterKey.load(at: test.directory.path + "/master.key")
+        let json = snapshot.state.dropFirst(SnapshotSeal.magic.count + SnapshotSeal.codeByteCount)
+        var state = try #require(try BrokerState(snapshot: Data(json), rules: test.configuration.rules))
         state.dashboard = DashboardProjection()
-        try log.saveSnapshot(Snapshot(position: snapshot.position, state: try state.snapshotData()), named: "broker")
+        let sealed = SnapshotSeal.seal(try state.snapshotData(), logID: log.meta.logID, position: snapshot.position, key: key)
+        try log.saveSnapshot(Snapshot(position: snapshot.position, state: sealed), named: "broker")
         log.close()
         try await test.restart()
         return test

@@ -5,7 +5,9 @@ python3-lmdb, as someone holding the data directory could, to show what qsm audi
   flip     --log DIR --position P   change one byte of the record at P; leave the hash chain alone
   rewrite  --log DIR --position P   change one byte of the record at P and recompute every chain hash
                                     from P on, so the chain alone looks intact
-  truncate --log DIR --keep N       delete every event, chain hash and index entry after position N
+  truncate --log DIR --keep N       delete every event, chain hash and index entry after position N,
+                                    and every snapshot of a later position (a log cut back, or restored
+                                    from an older backup)
 
 The byte changed is the last ASCII lowercase letter of the record (XOR 0x01), so the record still
 decodes and only the hash chain, the signatures or a witness can tell. Prints one JSON line.
@@ -45,6 +47,7 @@ def main():
     chain = env.open_db(b"chain", create=False)
     # Opened before the write transaction: open_db inside it would wait for that transaction's own lock.
     indexes = [env.open_db(name, create=False, dupsort=True, dupfixed=True) for name in (b"by_actor", b"by_type")]
+    snapshots = env.open_db(b"snapshots", create=False)
     with env.begin(write=True) as txn:
         if args.action in ("flip", "rewrite"):
             position = args.position
@@ -76,7 +79,12 @@ def main():
                 doomed = [(k, v) for k, v in cursor if struct.unpack(">Q", v[-8:])[0] > args.keep]
                 for k, v in doomed:
                     txn.delete(k, v, db=db)
-            print(json.dumps({"action": "truncate", "keep": args.keep, "removed": removed}))
+            cursor = txn.cursor(db=snapshots)
+            # A snapshot's value starts with the big-endian position it describes.
+            stale = [k for k, v in cursor if struct.unpack(">Q", v[:8])[0] > args.keep]
+            for k in stale:
+                txn.delete(k, db=snapshots)
+            print(json.dumps({"action": "truncate", "keep": args.keep, "removed": removed, "snapshots": len(stale)}))
 
 
 if __name__ == "__main__":

@@ -56,14 +56,17 @@ final class WitnessWriter: Sendable {
         guard fsync(descriptor) == 0 else { throw BrokerError.unavailable("witness fsync: \(String(cString: strerror(errno)))") }
     }
 
-    /// Appends `latest` when the file's last record is older, so a new or lagging witness starts from
-    /// the log's latest checkpoint.
+    /// Appends `latest` when the file's last record is another, so a new or lagging witness starts from
+    /// the log's latest checkpoint. After the operator accepted a log cut back behind the witness
+    /// (`--accept-damaged-log`), that is an older checkpoint than the file's last: appended too, so the
+    /// witness's last line is again what the log holds, and the file keeps what it saw before.
     func catchUp(with latest: WitnessRecord) throws {
         let seen = (try? WitnessRecord.read(path: path)) ?? []
         if let other = seen.first(where: { $0.statement.logID != latest.statement.logID }) {
             throw BrokerError.invalidParameter(
                 name: "witness", reason: "\(path) witnesses another log (\(other.statement.logID.uuidString.lowercased()))")
         }
-        if latest.eventPosition > seen.last?.eventPosition ?? 0 { try append(latest) }
+        if let last = seen.last, last.eventPosition == latest.eventPosition, last.signature.elementsEqual(latest.signature) { return }
+        try append(latest)
     }
 }

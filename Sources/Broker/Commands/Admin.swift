@@ -1,4 +1,4 @@
-public import EventLog
+import EventLog
 import Foundation
 public import QSMEvents
 import SwiftProtobuf
@@ -65,10 +65,20 @@ extension Broker {
         }
     }
 
-    /// Verifies the whole hash chain.
-    public func verifyChain(caller: Caller) async throws(BrokerError) -> VerificationReport {
+    /// Verifies the log as `qsm audit verify` does: the whole hash chain, every checkpoint's signature
+    /// under the broker's signing key and the chain hash it signed, and the witness file when there is one.
+    /// A log rewritten and re-hashed end to end passes the chain alone; its checkpoints do not verify.
+    public func verifyChain(caller: Caller) async throws(BrokerError) -> AuditVerifier.Report {
         try await admin(caller, "VerifyChain") { _ in () }
-        do { return try store.verify() } catch { throw .storage(error) }
+        var witness: [WitnessRecord] = []
+        if let path = configuration.witnessPath, FileManager.default.fileExists(atPath: path) {
+            do { witness = try WitnessRecord.read(path: path) } catch {
+                throw .unavailable("the witness file cannot be read: \(error.reason)")
+            }
+        }
+        do { return try AuditVerifier(store: store, publicKey: signingPublicKey, witness: witness).verify() } catch {
+            throw .storage(error)
+        }
     }
 
     /// Replays the log from position 1 into fresh projections beside the live ones and compares their

@@ -108,7 +108,7 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
     func rollBack(to head: LogHead) {
         decidedCheckpoints.withLock { $0.removeAll() }
         do {
-            let fresh = try StateLoader.load(store: store, rules: configuration.rules)
+            let fresh = try StateLoader.load(store: store, rules: configuration.rules, key: crypto.masterKey)
             state.withLock { $0 = fresh }
             lastSnapshot = min(lastSnapshot, fresh.position)
             try checkpointer.reload(from: store)
@@ -181,7 +181,8 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
 
     private func attachSnapshot(of state: BrokerState, to batch: inout RecordBatch) {
         guard state.position > 0, let data = try? state.snapshotData() else { return }
-        batch.attachSnapshot(Snapshot(position: state.position, state: data), named: StateLoader.snapshotName)
+        let sealed = SnapshotSeal.seal(data, logID: store.meta.logID, position: state.position, key: crypto.masterKey)
+        batch.attachSnapshot(Snapshot(position: state.position, state: sealed), named: StateLoader.snapshotName)
         lastSnapshot = state.position
     }
 

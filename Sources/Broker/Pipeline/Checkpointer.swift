@@ -26,15 +26,16 @@ final class Checkpointer: Sendable {
     private let logger = Logger(label: "qsm.broker.checkpoints")
     private let clock: @Sendable () -> Int64
 
-    /// Loads (or creates) the signing key, publishes its public key beside it, and finds the last checkpoint.
-    init(store: EventStore, configuration: BrokerConfiguration) throws {
-        key = try BrokerSigningKey.loadOrCreate(at: configuration.signingKeyPath)
+    /// Publishes the signing key's public key beside it, finds the last checkpoint, and brings the witness
+    /// up to it. `key` is the one the start-up check found for this log.
+    init(store: EventStore, configuration: BrokerConfiguration, key: BrokerSigningKey, witness: WitnessWriter?) throws {
+        self.key = key
         try Self.publish(publicKey: key.publicKey, at: configuration.signingPublicKeyPath)
         logID = store.meta.logID
         every = configuration.checkpointEvery
         intervalMicros = configuration.checkpointIntervalSeconds * 1_000_000
         clock = configuration.clock
-        witness = try configuration.witnessPath.map { try WitnessWriter(path: $0, dataDirectory: configuration.dataDirectory) }
+        self.witness = witness
         try reload(from: store)
         if let witness, let latest = try Self.latestRecord(in: store) { try witness.catchUp(with: latest) }
     }

@@ -116,7 +116,9 @@ public struct BrokerState: Sendable, Equatable {
 
     struct SnapshotPayload: Codable {
         /// Bumped whenever a projection's shape or meaning changes: older snapshots are then ignored.
-        static let currentVersion = 3  // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges
+        // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges; 4: pools keep their
+        // frontier (retired bits), and snapshots are sealed (SnapshotSeal)
+        static let currentVersion = 4
         var version: Int
         var position: UInt64
         var lastRecordedAt: Int64

@@ -82,7 +82,7 @@ public struct HistoryProjection: Projection {
             add(e.username, "account locked until \(e.untilUs) by \(e.rule) (level \(e.level))")
         case .accountUnlocked(let e):
             add(e.username, "account unlocked (\(e.reason))")
-        case .checkpointSigned:
+        case .checkpointSigned, .keyMaterialRetired, .signingKeyReplaced:
             break
         }
         return result

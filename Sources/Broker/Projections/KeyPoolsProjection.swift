@@ -76,9 +76,30 @@ public struct KeyPoolsProjection: Projection {
             if sent.mode == .aes {
                 do { try pools[key]!.aesBlock?.recordCounter(sent.blockCounter) } catch { pools[key]!.refusedRanges += 1 }
             }
+        case .keyMaterialRetired:
+            // Every pair's unused bits and aes block in force: after a cut-back log the broker cannot
+            // know which of them were handed out in events it lost (docs/security.md, "Key reuse").
+            for index in pools.indices {
+                pools.values[index].pool.retireUnused()
+                pools.values[index].aesBlock = nil
+            }
         default:
             break
         }
+    }
+
+    /// Pairs with unused bits or an aes block in force, and their unused bits: what a retirement retires.
+    public var keyMaterialInForce: (pairs: Int, bits: UInt64) {
+        var pairs = 0
+        var bits: UInt64 = 0
+        for pair in pools.values {
+            let unused = pair.pool.availableBits
+            if unused > 0 || pair.aesBlock != nil {
+                pairs += 1
+                bits += unused
+            }
+        }
+        return (pairs, bits)
     }
 }
 
@@ -104,7 +125,7 @@ extension WrappedSecret {
 
 extension KeyPoolsProjection.PairPool: Codable {
     private enum CodingKeys: String, CodingKey {
-        case first, second, segments, consumed, aesRanges, aesStartedAt, aesNextCounter, refusedRanges
+        case first, second, segments, consumed, frontier, aesRanges, aesStartedAt, aesNextCounter, refusedRanges
     }
 
     private struct CodableSegment: Codable {
@@ -134,6 +155,8 @@ extension KeyPoolsProjection.PairPool: Codable {
                 kdf: $0.wrappedKey.kdf)
         }, forKey: .segments)
         try c.encode(pool.consumed.map { CodableRange(start: $0.start, length: $0.length) }, forKey: .consumed)
+        // Not implied by the consumed ranges once bits were retired.
+        try c.encode(pool.frontier, forKey: .frontier)
         if let block = aesBlock {
             try c.encode(block.ranges.map { CodableRange(start: $0.start, length: $0.length) }, forKey: .aesRanges)
             try c.encode(block.startedAtMicroseconds, forKey: .aesStartedAt)
@@ -161,6 +184,7 @@ extension KeyPoolsProjection.PairPool: Codable {
             }
         }
         try pool.recordConsumed(pieces)
+        if let frontier = try c.decodeIfPresent(UInt64.self, forKey: .frontier) { pool.retire(below: frontier) }
         self.pool = pool
         if let ranges = try c.decodeIfPresent([CodableRange].self, forKey: .aesRanges) {
             var block = AESBlock(

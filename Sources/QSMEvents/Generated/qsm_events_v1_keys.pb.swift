@@ -154,6 +154,32 @@ public nonisolated struct QSMKeyExchangeAborted: Sendable {
   fileprivate var _figures: QSMBB84Figures? = nil
 }
 
+/// Type 40: every pair's unused pool bits and its aes block in force were retired: never handed out
+/// again. qsmd does this at every start, before any key material is used, because a log cut back
+/// (truncated, or restored from a backup) forgets which bits were handed out after the cut; material
+/// obtained after this event comes from exchanges recorded after it.
+public nonisolated struct QSMKeyMaterialRetired: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "start" (every start), or "damaged-log-accepted" (the operator started qsmd on a log that failed
+  /// its start-up check: behind its witness, a broken chain, a checkpoint that does not verify).
+  public var cause: String = String()
+
+  /// What the start-up check found, for "damaged-log-accepted"; empty otherwise.
+  public var detail: String = String()
+
+  /// Pairs with unused bits or an aes block in force, and the unused bits retired.
+  public var pairs: UInt32 = 0
+
+  public var bits: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
@@ -283,4 +309,49 @@ nonisolated extension QSMKeyExchangeAborted: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension QSMKeyExchangeAborted.Reason: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_QBER_ABOVE_THRESHOLD\0\u{1}REASON_NO_SECRET_KEY\0\u{1}REASON_CONFIRMATION_FAILED\0")
+}
+
+nonisolated extension QSMKeyMaterialRetired: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyMaterialRetired"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cause\0\u{1}detail\0\u{1}pairs\0\u{1}bits\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.cause) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.pairs) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.bits) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.cause.isEmpty {
+      try visitor.visitSingularStringField(value: self.cause, fieldNumber: 1)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 2)
+    }
+    if self.pairs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pairs, fieldNumber: 3)
+    }
+    if self.bits != 0 {
+      try visitor.visitSingularUInt64Field(value: self.bits, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMKeyMaterialRetired, rhs: QSMKeyMaterialRetired) -> Bool {
+    if lhs.cause != rhs.cause {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs.pairs != rhs.pairs {return false}
+    if lhs.bits != rhs.bits {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }

@@ -160,6 +160,27 @@ public nonisolated struct QSMCheckpointSigned: Sendable {
   public init() {}
 }
 
+/// Type 41: the operator had qsmd make a new signing key although the log holds checkpoints signed by
+/// another (the old key's file was lost or removed). Checkpoints from here on are signed by the new key;
+/// an audit needs the old public key for the ones before.
+public nonisolated struct QSMSigningKeyReplaced: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// SHA-256 of the public key that signed the log's last checkpoint.
+  public var previousPublicKeyID: Data = Data()
+
+  /// SHA-256 of the new public key, and the key itself (FIPS 204 encoding).
+  public var publicKeyID: Data = Data()
+
+  public var publicKey: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
@@ -328,6 +349,46 @@ nonisolated extension QSMCheckpointSigned: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.signature != rhs.signature {return false}
     if lhs.algorithm != rhs.algorithm {return false}
     if lhs.publicKeyID != rhs.publicKeyID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension QSMSigningKeyReplaced: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SigningKeyReplaced"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}previous_public_key_id\0\u{3}public_key_id\0\u{3}public_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.previousPublicKeyID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.publicKeyID) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.publicKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.previousPublicKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.previousPublicKeyID, fieldNumber: 1)
+    }
+    if !self.publicKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.publicKeyID, fieldNumber: 2)
+    }
+    if !self.publicKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.publicKey, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMSigningKeyReplaced, rhs: QSMSigningKeyReplaced) -> Bool {
+    if lhs.previousPublicKeyID != rhs.previousPublicKeyID {return false}
+    if lhs.publicKeyID != rhs.publicKeyID {return false}
+    if lhs.publicKey != rhs.publicKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
