@@ -86,6 +86,20 @@ public enum SyntheticLog {
                     $0.publicKeyID = bytes(32)
                 }), correlationID: correlation)
             }
+            if position % 10_000 == 5_000 {
+                return try NewEvent(.keyMaterialRetired(.with {
+                    $0.cause = "start"
+                    $0.pairs = UInt32.random(in: 0...500, using: &g)
+                    $0.bits = UInt64.random(in: 0...10_000_000, using: &g)
+                }), correlationID: correlation)
+            }
+            if position % 50_000 == 25_001 {
+                return try NewEvent(.signingKeyReplaced(.with {
+                    $0.previousPublicKeyID = bytes(32)
+                    $0.publicKeyID = bytes(32)
+                    $0.publicKey = bytes(96)  // shortened, as the checkpoints' signatures are
+                }), correlationID: correlation)
+            }
             let roll = Int.random(in: 0..<100, using: &g)
             switch roll {
             case 0..<35, 92..<100:
