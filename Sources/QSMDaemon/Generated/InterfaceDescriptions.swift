@@ -179,7 +179,9 @@ method WatchAlerts() -> (alert: Alert)
 # Events from position from (default 1), at most limit (default 100), one per reply (call with more).
 method ReadEvents(from: ?int, limit: ?int) -> (event: Event)
 
-# Recomputes the hash chain: ok, the last position checked, and the first bad one if any.
+# Verifies the log as `qsm audit verify` does: the hash chain, every signed checkpoint (signature and the
+# chain hash it signed) and the witness file if qsmd has one. ok, the last position of the chain checked,
+# and the first bad position if any.
 method VerifyChain() -> (ok: bool, lastPosition: int, firstBadPosition: ?int)
 
 # Replays the log from position 1 beside the live projections and compares digests. projection names one

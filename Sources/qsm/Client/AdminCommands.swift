@@ -35,7 +35,8 @@ extension QSM {
         }
 
         struct Verify: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Recompute the hash chain in the daemon.")
+            static let configuration = CommandConfiguration(
+                abstract: "Verify the log in the daemon: the hash chain, every signed checkpoint and the witness.")
             @OptionGroup var options: ClientOptions
 
             func run() throws {
