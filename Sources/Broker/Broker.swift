@@ -17,6 +17,8 @@ public final class Broker: Sendable {
     let stage: BrokerStage
     let writer: LogWriter<BrokerStage>
     let crypto: BrokerCrypto
+    /// How the state was built at start (snapshot and replay).
+    public let startReport: StateLoadReport
     /// The public key that signs this log's checkpoints now (for VerifyChain).
     let signingPublicKey: Data
     /// Private keys of logged-in sessions (pqc), by session id hex: in memory only, dropped at logout.
@@ -39,7 +41,8 @@ public final class Broker: Sendable {
             let witness = try configuration.witnessPath.map { try WitnessWriter(path: $0, dataDirectory: configuration.dataDirectory) }
             check = try StartupCheck(store: store, configuration: configuration, witness: witness).run()
             signingPublicKey = check.signingKey.publicKey
-            let state = try StateLoader.load(store: store, rules: configuration.rules, key: crypto.masterKey)
+            let state: BrokerState
+            (state, startReport) = try StateLoader.load(store: store, rules: configuration.rules, key: crypto.masterKey)
             MemoryTrim.trim()  // decoding the snapshot's JSON was large and temporary
             let checkpointer = try Checkpointer(store: store, configuration: configuration, key: check.signingKey, witness: witness)
             stage = BrokerStage(

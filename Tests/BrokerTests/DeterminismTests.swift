@@ -86,7 +86,11 @@ struct DeterminismTests {
         }
         #expect(retirement.cause == "start" && retirement.pairs > 0)
         let snapshot = try #require(try test.broker.log.loadSnapshot(named: "broker"))
-        #expect(snapshot.position >= 30_000, "the restart loaded a snapshot and replayed the tail")
+        #expect(snapshot.position >= 30_000)
+        // The restarted state came from that snapshot (the closing one), not from a replay of the log.
+        #expect(test.broker.startReport.snapshotRefusal == nil)
+        #expect(test.broker.startReport.snapshotPosition == snapshot.position, "\(test.broker.startReport)")
+        #expect(test.broker.startReport.replayedEvents == head + 1 - snapshot.position)
         // The live state before the restart, with what the restart appended, is the restarted state.
         liveState.evolve(closing)
         liveState.evolve(retired)

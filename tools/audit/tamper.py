@@ -40,6 +40,8 @@ def main():
     parser.add_argument("--log", required=True, help="the log directory (DATA/log)")
     parser.add_argument("--position", type=int)
     parser.add_argument("--keep", type=int)
+    parser.add_argument("--keep-snapshots", action="store_true",
+                        help="truncate: leave the snapshots alone (a snapshot then describes events the log lost)")
     args = parser.parse_args()
 
     env = lmdb.open(args.log, max_dbs=16, readonly=False, lock=True)
@@ -81,7 +83,7 @@ def main():
                     txn.delete(k, v, db=db)
             cursor = txn.cursor(db=snapshots)
             # A snapshot's value starts with the big-endian position it describes.
-            stale = [k for k, v in cursor if struct.unpack(">Q", v[:8])[0] > args.keep]
+            stale = [] if args.keep_snapshots else [k for k, v in cursor if struct.unpack(">Q", v[:8])[0] > args.keep]
             for k in stale:
                 txn.delete(k, db=snapshots)
             print(json.dumps({"action": "truncate", "keep": args.keep, "removed": removed, "snapshots": len(stale)}))

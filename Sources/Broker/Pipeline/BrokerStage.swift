@@ -108,7 +108,7 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
     func rollBack(to head: LogHead) {
         decidedCheckpoints.withLock { $0.removeAll() }
         do {
-            let fresh = try StateLoader.load(store: store, rules: configuration.rules, key: crypto.masterKey)
+            let (fresh, _) = try StateLoader.load(store: store, rules: configuration.rules, key: crypto.masterKey)
             state.withLock { $0 = fresh }
             lastSnapshot = min(lastSnapshot, fresh.position)
             try checkpointer.reload(from: store)

@@ -6,6 +6,17 @@ import SwiftProtobuf
 import QSMCrypto
 import Synchronization
 
+/// How the broker's state was built at start: from which snapshot, how many events replayed after it, and
+/// why a stored snapshot was refused, if one was.
+public struct StateLoadReport: Sendable, Equatable {
+    /// The position of the snapshot the state started from; nil when it was replayed from position 1.
+    public let snapshotPosition: UInt64?
+    /// Events folded after the snapshot (or from position 1).
+    public let replayedEvents: UInt64
+    /// Why the stored snapshot was not used (nil: it was, or there was none).
+    public let snapshotRefusal: String?
+}
+
 /// Builds the broker's state from the log: the latest snapshot plus the events after it, or every event
 /// from position 1.
 enum StateLoader {
@@ -13,25 +24,56 @@ enum StateLoader {
     static let snapshotName = "broker"
 
     /// The state as of the log's head, from the snapshot if one is usable: sealed under the master key
-    /// for this log and position (``SnapshotSeal``). Any other is refused, with a warning, and the state
-    /// is replayed from position 1 instead.
-    static func load(store: EventStore, rules: IDSRules, key: MasterKey) throws -> BrokerState {
+    /// for this log and position (``SnapshotSeal``), not past the head, decodable, of the position it is
+    /// stored under. Any other is refused, with a warning saying why, and the state is replayed from
+    /// position 1 instead; the report says which happened.
+    static func load(store: EventStore, rules: IDSRules, key: MasterKey) throws -> (BrokerState, StateLoadReport) {
         var state = BrokerState(rules: rules)
         let head = try store.head().position
-        if let snapshot = try store.loadSnapshot(named: snapshotName), snapshot.position <= head {
-            switch SnapshotSeal.open(snapshot.state, logID: store.meta.logID, position: snapshot.position, key: key) {
-            case .success(let data):
-                if let restored = try? BrokerState(snapshot: data, rules: rules), restored.position == snapshot.position {
-                    state = restored
-                }
-            case .failure(let refusal):
+        var refusal: String?
+        if let snapshot = try store.loadSnapshot(named: snapshotName) {
+            switch usable(snapshot, head: head, store: store, rules: rules, key: key) {
+            case .success(let restored): state = restored
+            case .failure(let reason):
+                refusal = reason.description
                 Logger(label: "qsm.broker").warning(
                     "Not using the broker snapshot; replaying the log from position 1",
-                    metadata: ["position": "\(snapshot.position)", "reason": "\(refusal)"])
+                    metadata: ["position": "\(snapshot.position)", "reason": "\(reason)"])
             }
         }
+        let from = state.position
         try replay(store: store, into: &state, through: head)
-        return state
+        return (state, StateLoadReport(
+            snapshotPosition: from > 0 ? from : nil, replayedEvents: head - from, snapshotRefusal: refusal))
+    }
+
+    /// The state a stored snapshot holds, or why it cannot be used.
+    private static func usable(
+        _ snapshot: Snapshot, head: UInt64, store: EventStore, rules: IDSRules, key: MasterKey
+    ) -> Result<BrokerState, Refusal> {
+        guard snapshot.position <= head else {
+            return .failure(Refusal("it describes position \(snapshot.position), past the log's head \(head)"))
+        }
+        let data: Data
+        switch SnapshotSeal.open(snapshot.state, logID: store.meta.logID, position: snapshot.position, key: key) {
+        case .success(let opened): data = opened
+        case .failure(let refusal): return .failure(Refusal("\(refusal)"))
+        }
+        let restored: BrokerState?
+        do { restored = try BrokerState(snapshot: data, rules: rules) } catch {
+            return .failure(Refusal("it does not decode: \(error)"))
+        }
+        guard let restored else { return .failure(Refusal("it is of an older format")) }
+        guard restored.position == snapshot.position else {
+            return .failure(Refusal("it holds the state of position \(restored.position) but is stored as of \(snapshot.position)"))
+        }
+        return .success(restored)
+    }
+
+    /// Why a stored snapshot was not used.
+    struct Refusal: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
     }
 
     /// Folds the events after `state.position` up to `last` into `state`.
