@@ -1,4 +1,5 @@
 import Broker
+import EventLog
 import Foundation
 import QSMTesting
 import Testing
@@ -65,5 +66,58 @@ struct WitnessFileTests {
         }
         #expect(chmod(path, 0o644) == 0)
         expectRefused(path, saying: "is owned by uid 65534")
+    }
+
+    @Test func aPathInsideTheDataDirectoryIsRefused() throws {
+        let data = try TemporaryDirectory(prefix: "qsm-witness-data")
+        var configuration = BrokerConfiguration(dataDirectory: data.path + "/data")
+        configuration.allowCheapPasswordHashingForTests = true
+        configuration.passwordMemoryKiB = 8
+        configuration.passwordIterations = 1
+        for inside in [data.path + "/data/witness", data.path + "/data/../data/log/witness"] {
+            configuration.witnessPath = inside
+            #expect {
+                _ = try Broker(configuration: configuration)
+            } throws: { error in
+                guard case BrokerError.invalidParameter("witness", let reason) = error else { return false }
+                return reason.contains("inside the data directory")
+            }
+        }
+    }
+
+    /// A new witness gets the log's latest checkpoint at start; a witness of another log is refused.
+    @Test func aNewWitnessCatchesUpAndAnotherLogsWitnessIsRefused() async throws {
+        let outside = try TemporaryDirectory(prefix: "qsm-witness")
+        let first = try TemporaryDirectory(prefix: "qsm-witness-data")
+        var configuration = BrokerConfiguration(dataDirectory: first.path + "/data")
+        configuration.allowCheapPasswordHashingForTests = true
+        configuration.passwordMemoryKiB = 8
+        configuration.passwordIterations = 1
+        var broker = try Broker(configuration: configuration)
+        _ = try await broker.register(username: "alice", password: "alice-password", caller: .local)
+        await broker.close()  // the closing checkpoint, with no witness yet
+
+        configuration.witnessPath = outside.path + "/witness"
+        broker = try Broker(configuration: configuration)
+        let records = try WitnessRecord.read(path: outside.path + "/witness")
+        #expect(records.count == 1, "the latest checkpoint was copied at start")
+        #expect(records.first?.statement.logID == broker.log.meta.logID)
+        _ = try await broker.register(username: "bob", password: "bob-password", caller: .local)
+        await broker.close()
+        #expect(try WitnessRecord.read(path: outside.path + "/witness").count == 2, "and the closing one, which signs bob's registration")
+
+        var other = configuration
+        other.dataDirectory = first.path + "/other"
+        other.witnessPath = nil
+        let second = try Broker(configuration: other)
+        _ = try await second.register(username: "carol", password: "carol-password", caller: .local)
+        await second.close()
+        other.witnessPath = configuration.witnessPath
+        #expect {
+            _ = try Broker(configuration: other)
+        } throws: { error in
+            guard case BrokerError.invalidParameter("witness", let reason) = error else { return false }
+            return reason.contains("witnesses another log")
+        }
     }
 }
