@@ -99,7 +99,8 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
             if commit.events > 0 {
                 PipelineMetrics.shared.committed(commit, commands: commands.count, state: state)
             }
-            changes.publish(head.position)
+            // Only a head that moved: the writer's idle ticks commit nothing, and watchers wake to news.
+            if commit.events > 0 { changes.publish(head.position) }
         case .failure(let error):
             for job in commands { job.finish(failure: .storage(error)) }
         }
