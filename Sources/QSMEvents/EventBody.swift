@@ -21,6 +21,8 @@ extension QSMEvent.OneOf_Body {
         case .accountLocked: .accountLocked
         case .accountUnlocked: .accountUnlocked
         case .checkpointSigned: .checkpointSigned
+        case .refusalsAggregated: .refusalsAggregated
+        case .decryptionFailed: .decryptionFailed
         }
     }
 
@@ -42,6 +44,8 @@ extension QSMEvent.OneOf_Body {
         case .accountLocked(let m): m
         case .accountUnlocked(let m): m
         case .checkpointSigned(let m): m
+        case .refusalsAggregated(let m): m
+        case .decryptionFailed(let m): m
         }
     }
 }

@@ -16,6 +16,8 @@ public enum EventType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     case accountLocked = 28
     case accountUnlocked = 29
     case checkpointSigned = 30
+    case refusalsAggregated = 31
+    case decryptionFailed = 32
 
     /// The stable name, as in the schema: `user_registered`, `login_failed`, ...
     public var name: String {
@@ -35,6 +37,8 @@ public enum EventType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         case .accountLocked: "account_locked"
         case .accountUnlocked: "account_unlocked"
         case .checkpointSigned: "checkpoint_signed"
+        case .refusalsAggregated: "refusals_aggregated"
+        case .decryptionFailed: "decryption_failed"
         }
     }
 

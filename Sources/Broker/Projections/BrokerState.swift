@@ -116,7 +116,9 @@ public struct BrokerState: Sendable, Equatable {
 
     struct SnapshotPayload: Codable {
         /// Bumped whenever a projection's shape or meaning changes: older snapshots are then ignored.
-        static let currentVersion = 3  // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges
+        // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges; 4: the intrusion
+        // detection keys logins by source and keeps per-source limits, refusal windows and quiet alerts.
+        static let currentVersion = 4
         var version: Int
         var position: UInt64
         var lastRecordedAt: Int64
