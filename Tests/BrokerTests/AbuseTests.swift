@@ -110,6 +110,12 @@ struct AbuseTests {
         #expect((try? fifth.get()) == nil, "the fifth guess must not get in")
         let rules = try await test.broker.alerts(limit: 100, caller: Peers.admin).map(\.rule)
         #expect(rules.contains("source_failures"), "\(rules)")
+        // The same guesses from an administrator's uid lock only the accounts guessed 5 times, not the uid.
+        _ = try await test.broker.register(username: "staff", password: "staff-password", caller: Peers.admin)
+        for index in 0..<4 {
+            for _ in 0..<4 { _ = try? await test.broker.login(username: "user\(index)", password: "guess-password", caller: Peers.admin) }
+        }
+        _ = try await test.broker.login(username: "staff", password: "staff-password", caller: Peers.admin)
         await test.broker.close()
     }
 

@@ -37,7 +37,7 @@ extension Broker {
         }
         let now = configuration.clock()
         let source = caller.source.text
-        let (user, locked) = read { ($0.users[username], $0.ids.loginLock(username: username, source: source, now: now) != nil) }
+        let (user, locked) = read { ($0.users[username], $0.ids.loginLock(username: username, source: source, now: now, admin: caller.isAdmin) != nil) }
         // Work before deciding: verification only when the account exists and is not locked. A login
         // locked for its source does no work at all, whether the name exists or not.
         var verified: VerifiedLogin?
@@ -159,7 +159,9 @@ struct LoginCommand: BrokerCommand {
         }
         // The lock for the caller's source comes first, for unknown names too: it tells nothing about
         // which accounts exist, and the owner logging in from elsewhere is not affected.
-        if let until = state.ids.loginLock(username: username, source: decision.caller.source.text, now: decision.now) {
+        if let until = state.ids.loginLock(
+            username: username, source: decision.caller.source.text, now: decision.now, admin: decision.caller.isAdmin)
+        {
             return fail(.throttled, .accountLocked(until: until))
         }
         guard let current = state.users[username] else { return fail(.unknownUser, .badCredentials) }
