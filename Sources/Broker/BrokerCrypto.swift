@@ -87,7 +87,7 @@ final class BrokerCrypto: Sendable {
         if let error = error as? BrokerError { return error }
         guard let cryptoError = error as? QSMCryptoError else { return .unavailable("\(error)") }
         switch cryptoError {
-        case .authenticationFailed: return .integrityFailure("the message")
+        case .authenticationFailed: return .integrityFailure(messageID: "")  // the caller knows the id and names it
         case .poolTooShort(let needed, let available): return .keyPoolShort(needed: needed / 8, available: available / 8)
         default: return .unavailable("\(cryptoError)")
         }

@@ -15,6 +15,9 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
     case accountLocked(until: Int64)
     /// Too many sends: refused until `until`.
     case throttled(until: Int64)
+    /// The caller's source (uid, later client address) is over a per-source limit on `what`
+    /// ("registrations", "messages") set by the intrusion detection.
+    case sourceThrottled(what: String, until: Int64)
     /// No session has this token.
     case noSession
     case sessionExpired
@@ -29,7 +32,7 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The pair's key pool holds too few bytes; a key exchange tops it up.
     case keyPoolShort(needed: UInt64, available: UInt64)
     /// A stored message failed authentication: it was altered.
-    case integrityFailure(String)
+    case integrityFailure(messageID: String)
     /// The pqc private key is only in memory after a login with the password.
     case privateKeyUnavailable
     /// The log could not be written or read; nothing of the command was recorded.
@@ -43,8 +46,9 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .usernameTaken(let name): "the username \(name) is taken"
         case .unknownUser(let name): "no user named \(name)"
         case .badCredentials: "wrong username or password"
-        case .accountLocked(let until): "account locked until \(Self.time(until)) after repeated failed logins"
+        case .accountLocked(let until): "too many failed logins: try again after \(Self.time(until))"
         case .throttled(let until): "too many messages: sending is paused until \(Self.time(until))"
+        case .sourceThrottled(let what, let until): "too many \(what) from this source: try again after \(Self.time(until))"
         case .noSession: "no session with this token: log in"
         case .sessionExpired: "the session expired: log in again"
         case .sessionRevoked: "the session ended (logout or password change): log in again"
@@ -54,7 +58,8 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .keyExchangeAborted(let reason, _, _, _): "key exchange aborted: \(reason)"
         case .keyPoolShort(let needed, let available):
             "the key pool holds \(available) bytes, \(needed) are needed: establish a key first"
-        case .integrityFailure(let what): "\(what) failed authentication: it was altered"
+        case .integrityFailure(let id):
+            "message \(id.isEmpty ? "(unknown)" : id) failed authentication: it was altered after it was sent"
         case .privateKeyUnavailable: "pqc messages can be read only in a session logged in with the password"
         case .storage(let error): "storage error, nothing was recorded: \(error)"
         case .unavailable(let reason): "the broker is unavailable: \(reason)"

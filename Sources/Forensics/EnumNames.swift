@@ -27,7 +27,8 @@ enum EnumNames {
     ]
     static let accessDeniedReason: [StaticString] = [
         "REASON_UNSPECIFIED", "REASON_NOT_OWNER", "REASON_NO_SESSION", "REASON_EXPIRED_SESSION",
-        "REASON_REVOKED_SESSION", "REASON_NOT_ADMIN", "REASON_ACCOUNT_LOCKED",
+        "REASON_REVOKED_SESSION", "REASON_NOT_ADMIN", "REASON_ACCOUNT_LOCKED", "REASON_USERNAME_TAKEN",
+        "REASON_THROTTLED",
     ]
 
     /// A short lower-case form for human output: `REASON_BAD_PASSWORD` -> `bad_password`,

@@ -54,7 +54,10 @@ public enum EventFacts {
         case .alertRaised(let e)?: add(.subject, e.subject)
         case .accountLocked(let e)?: add(.account, e.username)
         case .accountUnlocked(let e)?: add(.account, e.username)
-        case .checkpointSigned?, .keyMaterialRetired?, .signingKeyReplaced?, nil: break
+        case .decryptionFailed(let e)?:
+            add(.reader, e.reader)
+            add(.sender, e.sender)
+        case .checkpointSigned?, .refusalsAggregated?, .keyMaterialRetired?, .signingKeyReplaced?, nil: break
         }
         return result
     }

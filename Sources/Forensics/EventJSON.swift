@@ -88,6 +88,7 @@ public enum EventJSON {
         case .loginFailed(let e):
             unknown = e.unknownFields.data
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.loginFailedReason, &json)
+            json.key("source"); json.string(e.source)
             json.key("username"); json.string(e.username)
         case .loggedOut(let e):
             unknown = e.unknownFields.data
@@ -149,6 +150,7 @@ public enum EventJSON {
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.accessDeniedReason, &json)
             json.key("resource"); json.string(e.resource)
             json.key("resourceId"); json.string(e.resourceID)
+            json.key("source"); json.string(e.source)
             json.key("username"); json.string(e.username)
         case .alertRaised(let e):
             unknown = e.unknownFields.data
@@ -166,6 +168,7 @@ public enum EventJSON {
             unknown = e.unknownFields.data
             json.key("level"); json.number(e.level)
             json.key("rule"); json.string(e.rule)
+            json.key("source"); json.string(e.source)
             json.key("triggerPosition"); json.number(e.triggerPosition)
             json.key("untilUs"); json.number(e.untilUs)
             json.key("username"); json.string(e.username)
@@ -191,6 +194,27 @@ public enum EventJSON {
             json.key("previousPublicKeyId"); json.hex(e.previousPublicKeyID)
             json.key("publicKey"); json.hex(e.publicKey)
             json.key("publicKeyId"); json.hex(e.publicKeyID)
+        case .refusalsAggregated(let e):
+            unknown = e.unknownFields.data
+            json.key("count"); json.number(e.count)
+            json.key("firstAtUs"); json.number(e.firstAtUs)
+            json.key("kinds")
+            json.beginArray()
+            for kind in e.kinds {
+                json.beginObject()
+                json.key("count"); json.number(kind.count)
+                json.key("kind"); json.string(kind.kind)
+                json.endObject()
+            }
+            json.endArray()
+            json.key("lastAtUs"); json.number(e.lastAtUs)
+            json.key("source"); json.string(e.source)
+        case .decryptionFailed(let e):
+            unknown = e.unknownFields.data
+            json.key("messageId"); json.hex(e.messageID)
+            json.key("mode"); json.string(e.mode)
+            json.key("reader"); json.string(e.reader)
+            json.key("sender"); json.string(e.sender)
         }
         json.endObject()
         return unknown

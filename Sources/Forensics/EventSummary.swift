@@ -73,7 +73,8 @@ public enum EventSummary {
         case .alertRaised(let e)?:
             return "alert \(e.rule) (\(short(e.severity.rawValue, EnumNames.severity, "SEVERITY_"))) on \(e.subject): \(e.summary)"
         case .accountLocked(let e)?:
-            return "\(e.username) locked until \(Timestamps.string(micros: e.untilUs)) by \(e.rule) (level \(e.level))"
+            let from = e.source.isEmpty ? "" : " for logins from \(e.source)"
+            return "\(e.username) locked\(from) until \(Timestamps.string(micros: e.untilUs)) by \(e.rule) (level \(e.level))"
         case .accountUnlocked(let e)?:
             return "\(e.username) unlocked (\(short(e.reason.rawValue, EnumNames.accountUnlockedReason)))"
         case .checkpointSigned(let e)?:
@@ -84,6 +85,12 @@ public enum EventSummary {
         case .signingKeyReplaced(let e)?:
             return "signing key replaced: \(HexDigits.encode(Data(e.previousPublicKeyID.prefix(8)))) -> "
                 + "\(HexDigits.encode(Data(e.publicKeyID.prefix(8))))"
+        case .refusalsAggregated(let e)?:
+            let kinds = e.kinds.map { "\($0.kind) \($0.count)" }.joined(separator: ", ")
+            return "\(e.source) refused \(e.count) more times, not recorded one by one (\(kinds))"
+        case .decryptionFailed(let e)?:
+            return "\(e.reader) could not decrypt message \(HexDigits.encode(e.messageID)) from \(e.sender) "
+                + "(\(e.mode)): it failed authentication"
         case nil:
             return "(a body this build does not know)"
         }

@@ -100,6 +100,24 @@ public enum SyntheticLog {
                     $0.publicKey = bytes(96)  // shortened, as the checkpoints' signatures are
                 }), correlationID: correlation)
             }
+            // Rare types, at fixed positions so the roll's stream stays as it was.
+            if position % 10_000 == 5_001 {
+                return try NewEvent(.refusalsAggregated(.with {
+                    $0.source = "uid:\(uid)"
+                    $0.count = 480
+                    $0.firstAtUs = 1_800_000_000_000_000
+                    $0.lastAtUs = 1_800_000_020_000_000
+                    $0.kinds = [.with { $0.kind = "access_denied:noSession"; $0.count = 480 }]
+                }), correlationID: correlation)
+            }
+            if position % 10_000 == 7_001, let sent = recent.first {
+                return try NewEvent(.decryptionFailed(.with {
+                    $0.messageID = sent.id
+                    $0.reader = users[sent.recipient]
+                    $0.sender = users[sent.sender]
+                    $0.mode = "aes"
+                }), actor: users[sent.recipient], correlationID: correlation, peer: peer)
+            }
             let roll = Int.random(in: 0..<100, using: &g)
             switch roll {
             case 0..<35, 92..<100:

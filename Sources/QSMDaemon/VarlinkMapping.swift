@@ -18,7 +18,7 @@ public enum VarlinkMapping {
         case .badCredentials: return VarlinkError("\(broker).AuthenticationFailed")
         case .accountLocked(let until):
             return VarlinkError("\(broker).AccountLocked", parameters: ["retryAfterSeconds": seconds(until: until)])
-        case .throttled(let until):
+        case .throttled(let until), .sourceThrottled(_, let until):
             return VarlinkError("\(broker).Throttled", parameters: ["retryAfterSeconds": seconds(until: until)])
         case .noSession: return VarlinkError("\(broker).InvalidSession", parameters: ["reason": "no session"])
         case .sessionExpired: return VarlinkError("\(broker).InvalidSession", parameters: ["reason": "expired"])
@@ -36,7 +36,7 @@ public enum VarlinkMapping {
             return VarlinkError("\(broker).InsufficientKeyMaterial", parameters: [
                 "neededBytes": .int(Int(needed)), "availableBytes": .int(Int(available)),
             ])
-        case .integrityFailure(let what): return VarlinkError("\(broker).MessageAltered", parameters: ["messageId": .string(what)])
+        case .integrityFailure(let id): return VarlinkError("\(broker).MessageAltered", parameters: ["messageId": .string(id)])
         case .storage(let error): return VarlinkError("\(broker).Unavailable", parameters: ["reason": .string("\(error)")])
         case .unavailable(let reason): return VarlinkError("\(broker).Unavailable", parameters: ["reason": .string(reason)])
         }

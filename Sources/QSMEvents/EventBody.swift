@@ -23,6 +23,8 @@ extension QSMEvent.OneOf_Body {
         case .checkpointSigned: .checkpointSigned
         case .keyMaterialRetired: .keyMaterialRetired
         case .signingKeyReplaced: .signingKeyReplaced
+        case .refusalsAggregated: .refusalsAggregated
+        case .decryptionFailed: .decryptionFailed
         }
     }
 
@@ -46,6 +48,8 @@ extension QSMEvent.OneOf_Body {
         case .checkpointSigned(let m): m
         case .keyMaterialRetired(let m): m
         case .signingKeyReplaced(let m): m
+        case .refusalsAggregated(let m): m
+        case .decryptionFailed(let m): m
         }
     }
 }

@@ -16,6 +16,8 @@ public enum EventType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     case accountLocked = 28
     case accountUnlocked = 29
     case checkpointSigned = 30
+    case refusalsAggregated = 31
+    case decryptionFailed = 32
     case keyMaterialRetired = 40
     case signingKeyReplaced = 41
 
@@ -39,6 +41,8 @@ public enum EventType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         case .checkpointSigned: "checkpoint_signed"
         case .keyMaterialRetired: "key_material_retired"
         case .signingKeyReplaced: "signing_key_replaced"
+        case .refusalsAggregated: "refusals_aggregated"
+        case .decryptionFailed: "decryption_failed"
         }
     }
 

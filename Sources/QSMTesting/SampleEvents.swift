@@ -138,6 +138,19 @@ public enum SampleEvents {
                 $0.publicKeyID = bytes(32)
                 $0.publicKey = bytes(1952)
             }),
+            .refusalsAggregated(.with {
+                $0.source = "uid:65534"
+                $0.count = 480
+                $0.firstAtUs = 1_800_000_000_000_000
+                $0.lastAtUs = 1_800_000_020_000_000
+                $0.kinds = [.with { $0.kind = "access_denied:noSession"; $0.count = 480 }]
+            }),
+            .decryptionFailed(.with {
+                $0.messageID = bytes(16)
+                $0.reader = bob
+                $0.sender = alice
+                $0.mode = "aes"
+            }),
         ]
     }
 

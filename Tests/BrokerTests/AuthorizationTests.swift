@@ -92,9 +92,6 @@ struct AuthorizationTests {
         #expect(try broker.log.head().position == head, "bad input appends nothing")
 
         // Refusals that are decisions: typed, and recorded only where the IDS needs them.
-        await #expect(throws: BrokerError.usernameTaken("alice")) {
-            try await broker.register(username: "alice", password: "another-password", caller: Peers.carol)
-        }
         await #expect(throws: BrokerError.unknownUser("dave")) {
             try await broker.send(token: alice, to: "dave", body: Data("x".utf8), mode: "pqc", caller: Peers.alice)
         }
@@ -105,6 +102,17 @@ struct AuthorizationTests {
             try await broker.send(token: alice, to: "alice", body: Data("x".utf8), mode: "pqc", caller: Peers.alice)
         }
         #expect(try broker.log.head().position == head)
+        // A taken name is refused, and recorded: it counts towards the account_farming rule, which bounds
+        // how fast one source learns which names exist (security review, issue 16 item 11).
+        await #expect(throws: BrokerError.usernameTaken("alice")) {
+            try await broker.register(username: "alice", password: "another-password", caller: Peers.carol)
+        }
+        let recorded = try QSMEvent(try #require(try broker.log.event(at: head + 1)))
+        guard case .accessDenied(let denied) = recorded.body else {
+            Issue.record("a taken name recorded \(recorded.type)")
+            return
+        }
+        #expect(denied.reason == .usernameTaken && denied.source == "uid:1003" && denied.resourceID == "alice")
         await broker.close()
     }
 

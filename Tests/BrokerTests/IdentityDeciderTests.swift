@@ -26,7 +26,12 @@ struct IdentityDeciderTests {
         scenario.apply(events, actor: "alice")
         let again = scenario.when(RegisterCommand(username: "alice", credentials: Self.credentials))
         #expect(again.outcome.error == .usernameTaken("alice"))
-        #expect(again.events.isEmpty)
+        // Recorded with its source, for the account_farming rule (security review, issue 16 item 11).
+        guard case .accessDenied(let denied)? = again.events.first, again.events.count == 1 else {
+            Issue.record("expected one AccessDenied, got \(again.events.map(\.name))")
+            return
+        }
+        #expect(denied.reason == .usernameTaken && denied.source == "uid:1000" && denied.method == "Register")
     }
 
     private func login(_ name: String, verified: VerifiedLogin?) -> LoginCommand {

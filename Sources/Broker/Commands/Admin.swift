@@ -166,7 +166,7 @@ struct AdminQuery<Output: Sendable>: BrokerCommand {
     let read: @Sendable (BrokerState) -> Output
 
     func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Output, BrokerError> {
-        guard decision.caller.isAdmin else { return .failure(decision.denyAdmin(method: method)) }
+        guard decision.caller.isAdmin else { return .failure(decision.denyAdmin(method: method, state: state)) }
         return .success(read(state))
     }
 }

@@ -20,11 +20,11 @@ extension BrokerState {
     /// time an expired session is used) so the intrusion detection sees stale and forged tokens.
     func authenticate(_ token: PresentedToken, method: String, decision: inout Decision) -> Result<String, BrokerError> {
         func deny(_ reason: QSMAccessDenied.Reason, user: String, _ error: BrokerError) -> Result<String, BrokerError> {
-            decision.emit(.accessDenied(QSMAccessDenied.with {
+            decision.refuse(.accessDenied(QSMAccessDenied.with {
                 $0.username = user
                 $0.method = method
                 $0.reason = reason
-            }), actor: user)
+            }), actor: user, state: self)
             return .failure(error)
         }
         guard let id = token.sessionID, let session = sessions[id] else {
@@ -57,11 +57,11 @@ extension BrokerState {
 
 extension Decision {
     /// Records a refused admin call.
-    mutating func denyAdmin(method: String) -> BrokerError {
-        emit(.accessDenied(QSMAccessDenied.with {
+    mutating func denyAdmin(method: String, state: BrokerState) -> BrokerError {
+        refuse(.accessDenied(QSMAccessDenied.with {
             $0.method = method
             $0.reason = .notAdmin
-        }), actor: "")
+        }), actor: "", state: state)
         return .notAdmin
     }
 }

@@ -15,12 +15,16 @@ public struct LoginResult: Sendable {
 
 extension Broker {
     /// Registers `username` with `password`: an Argon2id hash and an X-Wing key pair whose private key is
-    /// wrapped under a key derived from the password.
+    /// wrapped under a key derived from the password. A taken name and a throttled source are refused
+    /// (and recorded) without that work.
     public func register(username: String, password: String, caller: Caller) async throws(BrokerError) -> String {
         try Validation.username(username)
         try Validation.password(password, configuration: configuration)
-        if read({ $0.users[username] != nil }) { throw .usernameTaken(username) }
-        let credentials = try await crypto.newCredentials(username: username, password: password)
+        let now = configuration.clock()
+        let refused = read { state in
+            state.users[username] != nil || RegisterCommand.throttle(state, caller: caller, now: now) != nil
+        }
+        let credentials = refused ? nil : try await crypto.newCredentials(username: username, password: password)
         return try await submit(RegisterCommand(username: username, credentials: credentials), caller: caller).get()
     }
 
@@ -32,10 +36,14 @@ extension Broker {
             throw .invalidParameter(name: "password", reason: "at most \(configuration.maxPasswordBytes) bytes")
         }
         let now = configuration.clock()
-        let user = read { $0.users[username] }
-        // Work before deciding: verification only when the account exists and is not locked.
+        let source = caller.source.text
+        let (user, locked) = read { ($0.users[username], $0.ids.loginLock(username: username, source: source, now: now, admin: caller.isAdmin) != nil) }
+        // Work before deciding: verification only when the account exists and is not locked. A login
+        // locked for its source does no work at all, whether the name exists or not.
         var verified: VerifiedLogin?
-        if let user, (user.lockedUntil ?? .min) <= now {
+        if locked {
+            verified = nil
+        } else if let user, (user.lockedUntil ?? .min) <= now {
             verified = try await crypto.verifyLogin(username: username, password: password, user: user)
         } else if user == nil {
             crypto.equalizeTiming(password: password)
@@ -82,13 +90,41 @@ extension Broker {
     }
 }
 
-/// Register: records the user with the credentials made before the command was queued.
+/// Register: records the user with the credentials made before the command was queued. Refusals (a
+/// taken name, a source whose registrations the intrusion detection throttles) are recorded: both count
+/// towards the account_farming rule, which is what bounds how fast a source can learn taken names.
 struct RegisterCommand: BrokerCommand {
     let username: String
-    let credentials: NewCredentials
+    /// Nil when the name was taken or the source throttled as the call came in (no hashing was done).
+    let credentials: NewCredentials?
+
+    /// Until when `caller`'s source may not register, if it may not at `now`. Administrators (root, the
+    /// daemon's uid, the admin group) are exempt: enrolling users in bulk is their job.
+    static func throttle(_ state: BrokerState, caller: Caller, now: Int64) -> Int64? {
+        guard !caller.isAdmin, let until = state.ids.registrationThrottles[caller.source.text], until > now else {
+            return nil
+        }
+        return until
+    }
 
     func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<String, BrokerError> {
-        guard state.users[username] == nil else { return .failure(.usernameTaken(username)) }
+        func refuse(_ reason: QSMAccessDenied.Reason, always: Bool) {
+            decision.refuse(.accessDenied(QSMAccessDenied.with {
+                $0.method = "Register"
+                $0.resource = "user"
+                $0.resourceID = username
+                $0.reason = reason
+            }), actor: "", state: state, always: always)
+        }
+        if let until = Self.throttle(state, caller: decision.caller, now: decision.now) {
+            refuse(.throttled, always: false)
+            return .failure(.sourceThrottled(what: "registrations", until: until))
+        }
+        guard state.users[username] == nil else {
+            refuse(.usernameTaken, always: true)
+            return .failure(.usernameTaken(username))
+        }
+        guard let credentials else { return .failure(.unavailable("the registration limit changed meanwhile: try again")) }
         decision.emit(.userRegistered(QSMUserRegistered.with {
             $0.username = username
             $0.passwordHash = credentials.passwordHash
@@ -113,11 +149,20 @@ struct LoginCommand: BrokerCommand {
 
     func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<LoginResult, BrokerError> {
         func fail(_ reason: QSMLoginFailed.Reason, _ error: BrokerError) -> Result<LoginResult, BrokerError> {
-            decision.emit(.loginFailed(QSMLoginFailed.with {
+            // Failures the rules count towards locks are always recorded; refusals of a locked source
+            // are only counted past their burst.
+            decision.refuse(.loginFailed(QSMLoginFailed.with {
                 $0.username = username
                 $0.reason = reason
-            }), actor: username)
+            }), actor: username, state: state, always: reason == .badPassword || reason == .unknownUser)
             return .failure(error)
+        }
+        // The lock for the caller's source comes first, for unknown names too: it tells nothing about
+        // which accounts exist, and the owner logging in from elsewhere is not affected.
+        if let until = state.ids.loginLock(
+            username: username, source: decision.caller.source.text, now: decision.now, admin: decision.caller.isAdmin)
+        {
+            return fail(.throttled, .accountLocked(until: until))
         }
         guard let current = state.users[username] else { return fail(.unknownUser, .badCredentials) }
         if let until = current.lockedUntil {
@@ -176,10 +221,10 @@ struct ChangePasswordCommand: BrokerCommand {
         guard let prepared, prepared.user == user, let change = prepared.change,
               change.credentialVersion == state.users[user]?.credentialVersion
         else {
-            decision.emit(.loginFailed(QSMLoginFailed.with {
+            decision.refuse(.loginFailed(QSMLoginFailed.with {
                 $0.username = user
                 $0.reason = .badPassword
-            }), actor: user)
+            }), actor: user, state: state, always: true)
             return .failure(.badCredentials)
         }
         decision.emit(.passwordChanged(QSMPasswordChanged.with {

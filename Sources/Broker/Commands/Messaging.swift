@@ -107,6 +107,18 @@ struct SendCommand: BrokerCommand {
         guard sender != recipient else { return .failure(.invalidParameter(name: "to", reason: "cannot be yourself")) }
         guard state.users[recipient] != nil else { return .failure(.unknownUser(recipient)) }
         if let until = state.ids.throttledUntil[sender], until > decision.now { return .failure(.throttled(until: until)) }
+        // One source's accounts together are throttled too (so new accounts do not get round the per-user
+        // throttle); administrators are exempt: a benchmark or a bulk import runs from their uid.
+        if !decision.caller.isAdmin, let until = state.ids.sendThrottles[decision.caller.source.text], until > decision.now {
+            decision.refuse(.accessDenied(QSMAccessDenied.with {
+                $0.username = sender
+                $0.method = "Send"
+                $0.resource = "user"
+                $0.resourceID = recipient
+                $0.reason = .throttled
+            }), actor: sender, state: state)
+            return .failure(.sourceThrottled(what: "messages", until: until))
+        }
         var sent = QSMMessageSent.with {
             $0.messageID = messageID
             $0.sender = sender

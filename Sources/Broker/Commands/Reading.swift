@@ -79,6 +79,8 @@ extension Broker {
             default:
                 return .failure(.unknownMessage(entry.messageID))
             }
+        } catch BrokerError.integrityFailure {
+            return .failure(.integrityFailure(messageID: entry.messageID))
         } catch let error as BrokerError {
             return .failure(error)
         } catch let error as EventLogError {
@@ -147,17 +149,27 @@ struct DecryptCommand: BrokerCommand {
         }
         guard let entry = state.inbox.message(messageID) else { return .failure(.unknownMessage(messageID)) }
         guard entry.to == user else {
-            decision.emit(.accessDenied(QSMAccessDenied.with {
+            decision.refuse(.accessDenied(QSMAccessDenied.with {
                 $0.username = user
                 $0.method = "Decrypt"
                 $0.resource = "message"
                 $0.resourceID = messageID
                 $0.owner = entry.to
                 $0.reason = .notOwner
-            }), actor: user)
+            }), actor: user, state: state)
             return .failure(.notOwner(resource: "message \(messageID)"))
         }
         guard let opened else { return .failure(.unavailable("the session changed while decrypting: try again")) }
+        if case .failure(.integrityFailure) = opened {
+            // Altered after it was sent (ciphertext, key material or context): recorded, and the
+            // intrusion detection raises a high alert naming the message.
+            decision.emit(.decryptionFailed(QSMDecryptionFailed.with {
+                $0.messageID = Data(hex: messageID) ?? Data()
+                $0.reader = user
+                $0.sender = entry.from
+                $0.mode = entry.mode
+            }), actor: user)
+        }
         return opened.map { body in
             decision.emit(.messageDecrypted(QSMMessageDecrypted.with {
                 $0.messageID = Data(hex: messageID) ?? Data()

@@ -48,6 +48,8 @@ public struct IDSProjection: Projection {
         /// For brute force: lock `subject` until this time, at this level of repetition.
         public var lockUntil: Int64?
         public var level: UInt32
+        /// For brute force: the source the lock holds for (empty: every source).
+        public var lockSource: String = ""
     }
 
     /// Repeated offences of one rule by one subject: their number and the last one's time.
@@ -56,20 +58,48 @@ public struct IDSProjection: Projection {
         public var lastAt: Int64
     }
 
-    public private(set) var accountFailures: [String: [Mark]] = [:]
-    public private(set) var peerFailures: [String: [Mark]] = [:]
-    public private(set) var systemFailures: [Mark] = []
-    public private(set) var denials: [String: [Mark]] = [:]
-    public private(set) var staleTokens: [String: [Mark]] = [:]
-    public private(set) var sends: [String: [Mark]] = [:]
-    public private(set) var aborts: [String: [Mark]] = [:]
-    public private(set) var qber: [String: [Mark]] = [:]
-    public private(set) var offences: [String: Offence] = [:]
+    /// Failed logins by account and source ("alice\nuid:65534"): brute force.
+    public internal(set) var accountFailures: [String: [Mark]] = [:]
+    /// Failed logins by source, with the account in `detail`: spraying.
+    public internal(set) var peerFailures: [String: [Mark]] = [:]
+    /// Failed logins by source over any accounts.
+    public internal(set) var sourceFailures: [String: [Mark]] = [:]
+    public internal(set) var systemFailures: [Mark] = []
+    public internal(set) var denials: [String: [Mark]] = [:]
+    public internal(set) var staleTokens: [String: [Mark]] = [:]
+    public internal(set) var sends: [String: [Mark]] = [:]
+    /// Messages sent by source, over all its accounts.
+    public internal(set) var sourceSends: [String: [Mark]] = [:]
+    /// Registration attempts by source.
+    public internal(set) var registrations: [String: [Mark]] = [:]
+    public internal(set) var aborts: [String: [Mark]] = [:]
+    public internal(set) var qber: [String: [Mark]] = [:]
+    public internal(set) var offences: [String: Offence] = [:]
     /// Users whose sends are refused until the given time (a flood's throttle).
-    public private(set) var throttledUntil: [String: Int64] = [:]
-    public private(set) var alerts: [Alert] = []
+    public internal(set) var throttledUntil: [String: Int64] = [:]
+    /// Logins refused for one account from one source ("alice\nuid:65534") until the given time.
+    public internal(set) var loginLocks: [String: Int64] = [:]
+    /// Sources whose logins (to any account) are refused until the given time.
+    public internal(set) var sourceLocks: [String: Int64] = [:]
+    /// Sources whose registrations, and whose sends, are refused until the given time (administrators
+    /// excepted: the deciders check).
+    public internal(set) var registrationThrottles: [String: Int64] = [:]
+    public internal(set) var sendThrottles: [String: Int64] = [:]
+    /// The current window of recorded refusals by source.
+    public internal(set) var refusals: [String: RefusalWindow] = [:]
+    /// The time of the last alert by rule and subject ("rule\nsubject"), and the firings left out since.
+    public internal(set) var lastAlerts: [String: Int64] = [:]
+    public internal(set) var quietFirings: [String: Int] = [:]
+    /// The latest `rules.alertsKept` alerts, oldest first.
+    public internal(set) var alerts: [Alert] = []
     /// Derived alerts not yet met in the log. Empty between commands.
-    public private(set) var pending: [Derived] = []
+    public internal(set) var pending: [Derived] = []
+
+    /// Refusals recorded one by one for a source since `start`.
+    public struct RefusalWindow: Codable, Sendable, Equatable {
+        public var start: Int64
+        public var count: Int
+    }
 
     public init() {}
 
@@ -78,7 +108,8 @@ public struct IDSProjection: Projection {
 
     enum CodingKeys: String, CodingKey {
         case accountFailures, peerFailures, systemFailures, denials, staleTokens, sends, aborts, qber, offences
-        case throttledUntil, alerts, pending
+        case throttledUntil, alerts, pending, sourceFailures, sourceSends, registrations, loginLocks, sourceLocks
+        case registrationThrottles, sendThrottles, refusals, lastAlerts, quietFirings
     }
 
     /// Takes the derived alerts queued by the last evolve.
@@ -89,24 +120,48 @@ public struct IDSProjection: Projection {
 
     /// The subject a peer-based rule names: the peer's uid, or "local" for in-process callers.
     public static func peerSubject(_ event: QSMEvent) -> String {
-        event.hasPeer ? "uid:\(event.peer.uid)" : "local"
+        event.hasPeer ? CallSource.uid(event.peer.uid).text : CallSource.local.text
+    }
+
+    /// The source of an event, as `Caller.source` named it when it was decided: the body's source where
+    /// it has one (logs from before it existed have none), otherwise the record header's peer.
+    public static func source(of event: QSMEvent) -> String {
+        switch event.body {
+        case .loginFailed(let failed) where !failed.source.isEmpty: failed.source
+        case .accessDenied(let denied) where !denied.source.isEmpty: denied.source
+        case .refusalsAggregated(let aggregated): aggregated.source
+        default: peerSubject(event)
+        }
     }
 
     public mutating func evolve(_ event: QSMEvent) {
         let mark = Mark(at: event.recordedAtUs, position: event.position, detail: "")
         switch event.body {
-        case .loginFailed(let failed) where failed.reason == .badPassword || failed.reason == .unknownUser:
-            loginFailed(failed, event: event, mark: mark)
+        case .loginFailed(let failed):
+            countRefusal(event)
+            if failed.reason == .badPassword || failed.reason == .unknownUser { loginFailed(failed, event: event, mark: mark) }
         case .accessDenied(let denied):
+            countRefusal(event)
             if denied.reason == .notOwner {
                 count(\.denials, denied.username, mark, rules.unauthorizedAccess, rule: "unauthorized_access",
                       severity: .high, event: event,
                       summary: "\(denied.username) was refused other users' data \(rules.unauthorizedAccess.count) times")
             } else if [.expiredSession, .revokedSession, .noSession].contains(denied.reason) {
-                let peer = Self.peerSubject(event)
+                let peer = Self.source(of: event)
                 count(\.staleTokens, peer, mark, rules.staleTokens, rule: "stale_token", severity: .medium,
                       event: event, summary: "\(peer) used expired, revoked or unknown tokens \(rules.staleTokens.count) times")
+            } else if denied.reason == .usernameTaken {
+                registrationAttempt(event, mark: mark)
             }
+        case .userRegistered:
+            registrationAttempt(event, mark: mark)
+        case .refusalsAggregated(let aggregated):
+            refusalsAggregated(aggregated, event: event, mark: mark)
+        case .decryptionFailed(let failed):
+            let id = failed.messageID.hex
+            raise(rule: "message_altered", severity: .high, subject: "message:\(id)", evidence: [mark], event: event,
+                  summary: "message \(id) from \(failed.sender) to \(failed.reader) (\(failed.mode)) failed authentication: "
+                      + "its ciphertext, key material or context was altered after it was sent")
         case .keyExchangeAborted(let aborted):
             let pair = KeyPoolsProjection.pairKey(aborted.initiator, aborted.peer)
             // An eavesdropper the initiator asked the simulation for is a demonstration, not an attack:
@@ -127,43 +182,18 @@ public struct IDSProjection: Projection {
                 let seconds = Self.grown(rules.throttleSeconds, level: level, max: rules.maxLockoutSeconds)
                 throttledUntil[sent.sender] = event.recordedAtUs + seconds * 1_000_000
             }
+            sourceSend(event, mark: mark)
         case .alertRaised(let raised):
             pending.removeAll { $0.id == raised.alertID }
             alerts.append(Alert(
                 id: raised.alertID, rule: raised.rule, severity: raised.severity.name, subject: raised.subject,
                 summary: raised.summary, evidence: raised.evidencePositions, trigger: raised.triggerPosition,
                 position: event.position, at: event.recordedAtUs))
+            // The log keeps every alert; memory keeps the latest (a flood must not grow it without end).
+            if alerts.count > rules.alertsKept { alerts.removeFirst(alerts.count - rules.alertsKept) }
         default:
             break
         }
-    }
-
-    private mutating func loginFailed(_ failed: QSMLoginFailed, event: QSMEvent, mark: Mark) {
-        if failed.reason == .badPassword {
-            let fired = count(\.accountFailures, failed.username, mark, rules.bruteForce, rule: "brute_force",
-                              severity: .high, event: event, lock: true,
-                              summary: "\(rules.bruteForce.count) failed passwords for \(failed.username) "
-                                  + "within \(rules.bruteForce.windowSeconds) s")
-            _ = fired
-        }
-        let peer = Self.peerSubject(event)
-        var window = Self.pruned(peerFailures[peer] ?? [], before: event.recordedAtUs - rules.passwordSpraying.windowMicros)
-        window.append(Mark(at: mark.at, position: mark.position, detail: failed.username))
-        if rules.passwordSpraying.count > 0, Set(window.map(\.detail)).count >= rules.passwordSpraying.count {
-            raise(rule: "password_spraying", severity: .high, subject: peer, evidence: window, event: event,
-                  summary: "\(peer) failed on \(rules.passwordSpraying.count) accounts within "
-                      + "\(rules.passwordSpraying.windowSeconds) s")
-            window.removeAll()
-        }
-        peerFailures[peer] = window.isEmpty ? nil : window
-        var system = Self.pruned(systemFailures, before: event.recordedAtUs - rules.failureSurge.windowMicros)
-        system.append(mark)
-        if rules.failureSurge.count > 0, system.count >= rules.failureSurge.count {
-            raise(rule: "failure_surge", severity: .critical, subject: "system", evidence: system, event: event,
-                  summary: "\(system.count) failed logins across the system within \(rules.failureSurge.windowSeconds) s")
-            system.removeAll()
-        }
-        systemFailures = system
     }
 
     private mutating func qberSample(_ completed: QSMKeyExchangeCompleted, event: QSMEvent) {
@@ -186,11 +216,11 @@ public struct IDSProjection: Projection {
     /// Adds `mark` to `subject`'s window; when the window holds `threshold.count` marks the rule fires
     /// (and the window empties, so the next alert needs as many again). Returns the offence level if it fired.
     @discardableResult
-    private mutating func count(
+    mutating func count(
         _ windows: WritableKeyPath<IDSProjection, [String: [Mark]]>, _ key: String, _ mark: Mark,
         _ threshold: IDSRules.Threshold,
         rule: String, severity: QSMSeverity, event: QSMEvent, subject: String? = nil, lock: Bool = false,
-        summary: String
+        lockSource: String = "", offenceKey: String? = nil, summary: String
     ) -> UInt32? {
         guard threshold.count > 0 else { return nil }  // a count of 0 turns the rule off
         // Pruned from the front (marks are in time order) and appended in place: windows are touched on
@@ -204,25 +234,45 @@ public struct IDSProjection: Projection {
         var level: UInt32?
         if let window = self[keyPath: windows][key], window.count >= threshold.count {
             level = raise(rule: rule, severity: severity, subject: subject ?? key, evidence: window, event: event,
-                          lock: lock, summary: summary)
+                          lock: lock, lockSource: lockSource, offenceKey: offenceKey, summary: summary)
             self[keyPath: windows][key] = nil
         }
         return level
     }
 
+    /// Records that `rule` fired on `subject`: counts the offence (for growing penalties) and queues an
+    /// alert, unless the rule raised one for the subject within `alertQuietSeconds` and imposes no lock;
+    /// then the firing is counted into the next alert's summary instead. Returns the offence level.
     @discardableResult
-    private mutating func raise(
+    mutating func raise(
         rule: String, severity: QSMSeverity, subject: String, evidence: [Mark], event: QSMEvent, lock: Bool = false,
-        summary: String
+        lockSource: String = "", offenceKey: String? = nil, summary: String
     ) -> UInt32 {
-        let key = rule + "\n" + subject
-        var offence = offences[key] ?? Offence(level: 0, lastAt: 0)
+        let offenceKey = offenceKey ?? rule + "\n" + subject
+        var offence = offences[offenceKey] ?? Offence(level: 0, lastAt: 0)
         if offence.level > 0 && event.recordedAtUs - offence.lastAt > rules.offenceMemorySeconds * 1_000_000 {
             offence.level = 0
         }
         offence.level += 1
         offence.lastAt = event.recordedAtUs
-        offences[key] = offence
+        offences[offenceKey] = offence
+        let alertKey = rule + "\n" + subject
+        let quiet = rules.alertQuietSeconds * 1_000_000
+        if !lock, let last = lastAlerts[alertKey], event.recordedAtUs - last < quiet {
+            quietFirings[alertKey, default: 0] += 1
+            return offence.level
+        }
+        if lastAlerts[alertKey] == nil {
+            // A new key: forget the ones whose quiet time is over, so the table stays as small as the
+            // set of subjects alerted on lately.
+            lastAlerts = lastAlerts.filter { event.recordedAtUs - $0.value < quiet }
+            quietFirings = quietFirings.filter { lastAlerts[$0.key] != nil }
+        }
+        lastAlerts[alertKey] = event.recordedAtUs
+        var text = summary
+        if let left = quietFirings.removeValue(forKey: alertKey) {
+            text += " (fired \(left) more times since the last alert, not raised separately)"
+        }
         var lockUntil: Int64?
         if lock {
             let seconds = Self.grown(rules.lockoutSeconds, level: offence.level, max: rules.maxLockoutSeconds)
@@ -230,8 +280,8 @@ public struct IDSProjection: Projection {
         }
         pending.append(Derived(
             id: "\(rule)-\(event.position)", rule: rule, severity: severity.rawValue, subject: subject,
-            summary: summary, evidence: evidence.map(\.position), trigger: event.position, lockUntil: lockUntil,
-            level: offence.level))
+            summary: text, evidence: evidence.map(\.position), trigger: event.position, lockUntil: lockUntil,
+            level: offence.level, lockSource: lockSource))
         return offence.level
     }
 

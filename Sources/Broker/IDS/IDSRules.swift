@@ -19,10 +19,31 @@ public struct IDSRules: Codable, Sendable, Equatable {
         var windowMicros: Int64 { windowSeconds * 1_000_000 }
     }
 
-    /// Bad passwords on one account (fail2ban's default: 5 in 10 minutes).
+    /// Failed logins on one account from one source (fail2ban's default: 5 in 10 minutes). Locks that
+    /// account for that source only, so the owner still logs in from elsewhere.
     public var bruteForce = Threshold(count: 5, windowSeconds: 600)
-    /// One peer failing on this many distinct accounts (CrowdSec's spraying scenarios use about 5).
+    /// One source failing on this many distinct accounts (CrowdSec's spraying scenarios use about 5).
+    /// Locks every login from the source.
     public var passwordSpraying = Threshold(count: 5, windowSeconds: 600)
+    /// Failed logins from one source over any accounts: catches guessing spread below both thresholds
+    /// above (four guesses on each of four accounts). Locks every login from the source.
+    public var sourceFailures = Threshold(count: 10, windowSeconds: 600)
+    /// Registration attempts (successful or refused as taken) from one source: account farming and
+    /// username enumeration. Throttles the source's registrations, administrators excepted.
+    public var accountFarming = Threshold(count: 10, windowSeconds: 600)
+    /// Messages sent from one source, over all its accounts (twice one user's `sendFlood`). Throttles
+    /// the source's sends, administrators excepted.
+    public var sourceSendFlood = Threshold(count: 240, windowSeconds: 60)
+    /// Refusals from one source recorded one by one per window; past the count they are only counted,
+    /// in one refusals_aggregated event per window.
+    public var refusalBurst = Threshold(count: 20, windowSeconds: 60)
+    /// Refusals left out of the log by `refusalBurst` in one window that raise a refusal_flood alert.
+    public var refusalFloodCount = 100
+    /// A rule raises at most one alert per subject in this time; later firings are counted into the
+    /// next alert. Alerts that lock an account are always raised.
+    public var alertQuietSeconds: Int64 = 600
+    /// Alerts kept in memory for the Alerts and WatchAlerts calls (the oldest go; the log keeps all).
+    public var alertsKept = 10_000
     /// Failed logins across the whole system.
     public var failureSurge = Threshold(count: 50, windowSeconds: 60)
     /// A user refused access to other users' data.
@@ -74,10 +95,14 @@ public struct IDSRules: Codable, Sendable, Equatable {
         let thresholds: [(String, Threshold)] = [
             ("bruteForce", bruteForce), ("passwordSpraying", passwordSpraying), ("failureSurge", failureSurge),
             ("unauthorizedAccess", unauthorizedAccess), ("keyExchangeAborts", keyExchangeAborts),
-            ("sendFlood", sendFlood), ("staleTokens", staleTokens),
+            ("sendFlood", sendFlood), ("staleTokens", staleTokens), ("sourceFailures", sourceFailures),
+            ("accountFarming", accountFarming), ("sourceSendFlood", sourceSendFlood), ("refusalBurst", refusalBurst),
         ]
         for (name, threshold) in thresholds where threshold.count < 0 {
             throw IDSRulesError(path: source, reason: "\(name) needs a count of at least 0 (0: off)")
+        }
+        guard refusalFloodCount >= 0, alertsKept >= 1 else {
+            throw IDSRulesError(path: source, reason: "refusalFloodCount must be at least 0 (0: off) and alertsKept at least 1")
         }
         guard qberDriftLimit > 0, qberDriftLimit <= 1, qberDriftSamples >= 1 else {
             throw IDSRulesError(path: source, reason: "qberDriftLimit must be in (0, 1] and qberDriftSamples >= 1")
@@ -86,6 +111,7 @@ public struct IDSRules: Codable, Sendable, Equatable {
             thresholds.map { ("\($0.0).windowSeconds", $0.1.windowSeconds) } + [
                 ("lockoutSeconds", lockoutSeconds), ("maxLockoutSeconds", maxLockoutSeconds),
                 ("throttleSeconds", throttleSeconds), ("offenceMemorySeconds", offenceMemorySeconds),
+                ("alertQuietSeconds", alertQuietSeconds),
             ]
         for (name, seconds) in durations where !(1...Self.maxDurationSeconds).contains(seconds) {
             throw IDSRulesError(
@@ -99,7 +125,8 @@ public struct IDSRules: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case bruteForce, passwordSpraying, failureSurge, unauthorizedAccess, keyExchangeAborts, qberDriftLimit
         case qberDriftSamples, sendFlood, staleTokens, lockoutSeconds, maxLockoutSeconds, throttleSeconds
-        case offenceMemorySeconds
+        case offenceMemorySeconds, sourceFailures, accountFarming, sourceSendFlood, refusalBurst, refusalFloodCount
+        case alertQuietSeconds, alertsKept
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -118,6 +145,13 @@ public struct IDSRules: Codable, Sendable, Equatable {
         maxLockoutSeconds = try c.decodeIfPresent(Int64.self, forKey: .maxLockoutSeconds) ?? maxLockoutSeconds
         throttleSeconds = try c.decodeIfPresent(Int64.self, forKey: .throttleSeconds) ?? throttleSeconds
         offenceMemorySeconds = try c.decodeIfPresent(Int64.self, forKey: .offenceMemorySeconds) ?? offenceMemorySeconds
+        sourceFailures = try c.decodeIfPresent(Threshold.self, forKey: .sourceFailures) ?? sourceFailures
+        accountFarming = try c.decodeIfPresent(Threshold.self, forKey: .accountFarming) ?? accountFarming
+        sourceSendFlood = try c.decodeIfPresent(Threshold.self, forKey: .sourceSendFlood) ?? sourceSendFlood
+        refusalBurst = try c.decodeIfPresent(Threshold.self, forKey: .refusalBurst) ?? refusalBurst
+        refusalFloodCount = try c.decodeIfPresent(Int.self, forKey: .refusalFloodCount) ?? refusalFloodCount
+        alertQuietSeconds = try c.decodeIfPresent(Int64.self, forKey: .alertQuietSeconds) ?? alertQuietSeconds
+        alertsKept = try c.decodeIfPresent(Int.self, forKey: .alertsKept) ?? alertsKept
     }
 }
 

@@ -26,6 +26,7 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
     // Deciding thread only.
     private var random = BufferedSystemRandom()
     private var lastSnapshot: UInt64
+    private var refusals = RefusalTally()
 
     /// Checkpoints decided into batches not yet durable: copied to the witness once they are.
     private let decidedCheckpoints = Mutex<[(eventPosition: UInt64, at: Int64, checkpoint: QSMCheckpointSigned)]>([])
@@ -50,6 +51,7 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
         for job in commands {
             var decision = Decision(now: now, caller: job.caller, correlationID: randomID())
             state.withLock { job.decide($0, &decision) }
+            refusals.add(source: job.caller.source.text, kinds: decision.unrecordedRefusals, at: now)
             if let failure = seal(&decision) {
                 job.fail(failure)
                 continue
@@ -71,6 +73,9 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
                     append(event, body: decision.events[index].body, at: now, into: &batch, state: &state)
                 }
             }
+        }
+        if !refusals.isEmpty {
+            appendRefusalAggregates(now: now, into: &batch, closing: closing)
         }
         // Encoded here, under the lock, not in the background: a copy of the state for an encoder on
         // another thread made the writer copy every collection it changed meanwhile, and left qsmd at
@@ -180,6 +185,16 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
         }
     }
 
+    /// Writes the counts of refusals left out of the log whose window has ended (all of them when closing).
+    private func appendRefusalAggregates(now: Int64, into batch: inout RecordBatch, closing: Bool) {
+        let due = refusals.takeDue(now: now, window: configuration.rules.refusalBurst.windowMicros, all: closing)
+        for aggregated in due {
+            let body = QSMEvent.OneOf_Body.refusalsAggregated(aggregated)
+            guard let event = try? NewEvent(body, correlationID: randomID()) else { continue }
+            state.withLock { append(event, body: body, at: now, into: &batch, state: &$0) }
+        }
+    }
+
     private func attachSnapshot(of state: BrokerState, to batch: inout RecordBatch) {
         guard state.position > 0, let data = try? state.snapshotData() else { return }
         let sealed = SnapshotSeal.seal(data, logID: store.meta.logID, position: state.position, key: crypto.masterKey)
@@ -235,6 +250,7 @@ enum CommandEvents {
                 $0.rule = derived.rule
                 $0.triggerPosition = derived.trigger
                 $0.level = derived.level
+                $0.source = derived.lockSource
             }))
         }
         return result

@@ -32,6 +32,9 @@ public struct Decision: Sendable {
     public private(set) var events: [(body: QSMEvent.OneOf_Body, actor: String)] = []
     /// Messages the writer seals after the decision, against the pool bits or nonce it reserved.
     private(set) var seals: [SealRequest] = []
+    /// Refusals left out of the log because the caller's source spent its burst ("access_denied:noSession"):
+    /// the writer counts them into one refusals_aggregated event per window.
+    public private(set) var unrecordedRefusals: [String] = []
 
     /// A context for deciding one command.
     /// - Parameters:
@@ -47,6 +50,33 @@ public struct Decision: Sendable {
     /// Emits an event about `actor`.
     public mutating func emit(_ body: QSMEvent.OneOf_Body, actor: String) {
         events.append((body, actor))
+    }
+
+    /// Emits a refusal (an AccessDenied or LoginFailed) with the caller's source. Once the source has
+    /// spent its burst of recorded refusals of this kind for the window (`IDSRules.refusalBurst`), the
+    /// refusal is only counted, for one refusals_aggregated event per window: a flood of bad calls must
+    /// not fill the log. `always` records it regardless (it still counts towards the burst): for the
+    /// refusals a rule counts towards a lock or throttle (bad passwords, taken usernames), which are
+    /// bounded by that lock instead.
+    public mutating func refuse(_ body: QSMEvent.OneOf_Body, actor: String, state: BrokerState, always: Bool = false) {
+        let source = caller.source.text
+        var body = body
+        switch body {
+        case .accessDenied(var denied):
+            denied.source = source
+            body = .accessDenied(denied)
+        case .loginFailed(var failed):
+            failed.source = source
+            body = .loginFailed(failed)
+        default:
+            break
+        }
+        let kind = IDSProjection.refusalKind(body)
+        guard always || state.ids.recordsRefusal(kind, from: source, now: now) else {
+            unrecordedRefusals.append(kind)
+            return
+        }
+        emit(body, actor: actor)
     }
 
     /// Emits a MessageSent whose ciphertext the writer fills in after the decision.

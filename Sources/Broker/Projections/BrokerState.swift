@@ -116,9 +116,10 @@ public struct BrokerState: Sendable, Equatable {
 
     struct SnapshotPayload: Codable {
         /// Bumped whenever a projection's shape or meaning changes: older snapshots are then ignored.
-        // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges; 4: pools keep their
-        // frontier (retired bits), and snapshots are sealed (SnapshotSeal)
-        static let currentVersion = 4
+        // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges; 4: the intrusion
+        // detection keys logins by source and keeps per-source limits, refusal windows and quiet alerts;
+        // 5: pools keep their frontier (retired bits), and snapshots are sealed (SnapshotSeal)
+        static let currentVersion = 5
         var version: Int
         var position: UInt64
         var lastRecordedAt: Int64

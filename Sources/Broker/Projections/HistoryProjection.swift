@@ -79,10 +79,13 @@ public struct HistoryProjection: Projection {
         case .alertRaised(let e):
             add(e.subject, "alert \(e.rule) (\(e.severity)): \(e.summary)")
         case .accountLocked(let e):
-            add(e.username, "account locked until \(e.untilUs) by \(e.rule) (level \(e.level))")
+            let from = e.source.isEmpty ? "" : " for logins from \(e.source)"
+            add(e.username, "account locked\(from) until \(e.untilUs) by \(e.rule) (level \(e.level))")
         case .accountUnlocked(let e):
             add(e.username, "account unlocked (\(e.reason))")
-        case .checkpointSigned, .keyMaterialRetired, .signingKeyReplaced:
+        case .decryptionFailed(let e):
+            add(e.reader, "message \(e.messageID.hex) from \(e.sender) failed authentication: it was altered\(peer)")
+        case .checkpointSigned, .refusalsAggregated, .keyMaterialRetired, .signingKeyReplaced:
             break
         }
         return result

@@ -45,7 +45,9 @@ public struct UsersProjection: Projection {
             if changed.hasPqcPrivateKey { user.pqcPrivateKey = (try? changed.pqcPrivateKey.serializedBytes()) ?? Data() }
             user.credentialVersion += 1
             users[changed.username] = user
-        case .accountLocked(let locked):
+        case .accountLocked(let locked) where locked.source.isEmpty:
+            // A lock for every source (logs from before locks had a source). A lock for one source is the
+            // intrusion detection's to enforce (IDSProjection.loginLocks): the owner logs in from elsewhere.
             users[locked.username]?.lockedUntil = locked.untilUs
         case .accountUnlocked(let unlocked):
             users[unlocked.username]?.lockedUntil = nil

@@ -202,6 +202,22 @@ public nonisolated struct QSMEvent: @unchecked Sendable {
     set {_uniqueStorage()._body = .checkpointSigned(newValue)}
   }
 
+  public var refusalsAggregated: QSMRefusalsAggregated {
+    get {
+      if case .refusalsAggregated(let v)? = _storage._body {return v}
+      return QSMRefusalsAggregated()
+    }
+    set {_uniqueStorage()._body = .refusalsAggregated(newValue)}
+  }
+
+  public var decryptionFailed: QSMDecryptionFailed {
+    get {
+      if case .decryptionFailed(let v)? = _storage._body {return v}
+      return QSMDecryptionFailed()
+    }
+    set {_uniqueStorage()._body = .decryptionFailed(newValue)}
+  }
+
   public var keyMaterialRetired: QSMKeyMaterialRetired {
     get {
       if case .keyMaterialRetired(let v)? = _storage._body {return v}
@@ -236,6 +252,8 @@ public nonisolated struct QSMEvent: @unchecked Sendable {
     case accountLocked(QSMAccountLocked)
     case accountUnlocked(QSMAccountUnlocked)
     case checkpointSigned(QSMCheckpointSigned)
+    case refusalsAggregated(QSMRefusalsAggregated)
+    case decryptionFailed(QSMDecryptionFailed)
     case keyMaterialRetired(QSMKeyMaterialRetired)
     case signingKeyReplaced(QSMSigningKeyReplaced)
 
@@ -252,7 +270,7 @@ fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
 
 nonisolated extension QSMEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{3}recorded_at_us\0\u{1}type\0\u{3}schema_version\0\u{1}actor\0\u{3}correlation_id\0\u{1}peer\0\u{4}\u{9}user_registered\0\u{3}password_changed\0\u{3}login_succeeded\0\u{3}login_failed\0\u{3}logged_out\0\u{3}session_expired\0\u{3}key_exchange_completed\0\u{3}key_exchange_aborted\0\u{3}message_sent\0\u{3}message_decrypted\0\u{3}access_denied\0\u{3}alert_raised\0\u{3}account_locked\0\u{3}account_unlocked\0\u{3}checkpoint_signed\0\u{4}\u{a}key_material_retired\0\u{3}signing_key_replaced\0\u{c}\u{8}\u{8}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{3}recorded_at_us\0\u{1}type\0\u{3}schema_version\0\u{1}actor\0\u{3}correlation_id\0\u{1}peer\0\u{4}\u{9}user_registered\0\u{3}password_changed\0\u{3}login_succeeded\0\u{3}login_failed\0\u{3}logged_out\0\u{3}session_expired\0\u{3}key_exchange_completed\0\u{3}key_exchange_aborted\0\u{3}message_sent\0\u{3}message_decrypted\0\u{3}access_denied\0\u{3}alert_raised\0\u{3}account_locked\0\u{3}account_unlocked\0\u{3}checkpoint_signed\0\u{3}refusals_aggregated\0\u{3}decryption_failed\0\u{4}\u{8}key_material_retired\0\u{3}signing_key_replaced\0\u{c}\u{8}\u{8}")
 
   fileprivate class _StorageClass {
     var _position: UInt64 = 0
@@ -501,6 +519,32 @@ nonisolated extension QSMEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
             _storage._body = .checkpointSigned(v)
           }
         }()
+        case 31: try {
+          var v: QSMRefusalsAggregated?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .refusalsAggregated(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .refusalsAggregated(v)
+          }
+        }()
+        case 32: try {
+          var v: QSMDecryptionFailed?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .decryptionFailed(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .decryptionFailed(v)
+          }
+        }()
         case 40: try {
           var v: QSMKeyMaterialRetired?
           var hadOneofValue = false
@@ -620,6 +664,14 @@ nonisolated extension QSMEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       case .checkpointSigned?: try {
         guard case .checkpointSigned(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      }()
+      case .refusalsAggregated?: try {
+        guard case .refusalsAggregated(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+      }()
+      case .decryptionFailed?: try {
+        guard case .decryptionFailed(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
       }()
       case .keyMaterialRetired?: try {
         guard case .keyMaterialRetired(let v)? = _storage._body else { preconditionFailure() }

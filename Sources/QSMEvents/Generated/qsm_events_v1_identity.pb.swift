@@ -158,6 +158,10 @@ public nonisolated struct QSMLoginFailed: Sendable {
 
   public var reason: QSMLoginFailed.Reason = .unspecified
 
+  /// Where the attempt came from: "uid:1000" for a socket peer, later a client address the web face
+  /// passes. Empty in logs written before it existed: the record header's peer is the source then.
+  public var source: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Reason: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -258,6 +262,10 @@ public nonisolated struct QSMAccountLocked: Sendable {
 
   /// Back-off step: each repeated lockout doubles the duration.
   public var level: UInt32 = 0
+
+  /// The lock holds only for logins from this source ("uid:65534"), so the owner can still log in from
+  /// elsewhere. Empty: for every source (what logs written before it existed mean).
+  public var source: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -465,7 +473,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoginFailed"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}reason\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -475,6 +483,7 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
       default: break
       }
     }
@@ -487,12 +496,16 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if self.reason != .unspecified {
       try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 2)
     }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: QSMLoginFailed, rhs: QSMLoginFailed) -> Bool {
     if lhs.username != rhs.username {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.source != rhs.source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -579,7 +592,7 @@ nonisolated extension QSMSessionExpired: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension QSMAccountLocked: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccountLocked"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}until_us\0\u{1}rule\0\u{3}trigger_position\0\u{1}level\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}until_us\0\u{1}rule\0\u{3}trigger_position\0\u{1}level\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -592,6 +605,7 @@ nonisolated extension QSMAccountLocked: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 3: try { try decoder.decodeSingularStringField(value: &self.rule) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.triggerPosition) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.level) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.source) }()
       default: break
       }
     }
@@ -613,6 +627,9 @@ nonisolated extension QSMAccountLocked: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.level != 0 {
       try visitor.visitSingularUInt32Field(value: self.level, fieldNumber: 5)
     }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -622,6 +639,7 @@ nonisolated extension QSMAccountLocked: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.rule != rhs.rule {return false}
     if lhs.triggerPosition != rhs.triggerPosition {return false}
     if lhs.level != rhs.level {return false}
+    if lhs.source != rhs.source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -88,6 +88,27 @@ public nonisolated struct QSMMessageDecrypted: Sendable {
   public init() {}
 }
 
+/// Type 32: a stored message failed authentication when its recipient decrypted it: its ciphertext,
+/// its key material or its context was altered after it was sent.
+public nonisolated struct QSMDecryptionFailed: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var messageID: Data = Data()
+
+  public var reader: String = String()
+
+  public var sender: String = String()
+
+  /// "otp", "aes" or "pqc".
+  public var mode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
@@ -212,6 +233,51 @@ nonisolated extension QSMMessageDecrypted: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.messageID != rhs.messageID {return false}
     if lhs.reader != rhs.reader {return false}
     if lhs.sender != rhs.sender {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension QSMDecryptionFailed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecryptionFailed"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}reader\0\u{1}sender\0\u{1}mode\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.messageID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reader) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sender) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.messageID, fieldNumber: 1)
+    }
+    if !self.reader.isEmpty {
+      try visitor.visitSingularStringField(value: self.reader, fieldNumber: 2)
+    }
+    if !self.sender.isEmpty {
+      try visitor.visitSingularStringField(value: self.sender, fieldNumber: 3)
+    }
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMDecryptionFailed, rhs: QSMDecryptionFailed) -> Bool {
+    if lhs.messageID != rhs.messageID {return false}
+    if lhs.reader != rhs.reader {return false}
+    if lhs.sender != rhs.sender {return false}
+    if lhs.mode != rhs.mode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

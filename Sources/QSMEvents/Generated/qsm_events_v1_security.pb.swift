@@ -49,6 +49,9 @@ public nonisolated struct QSMAccessDenied: Sendable {
 
   public var reason: QSMAccessDenied.Reason = .unspecified
 
+  /// Where the call came from: "uid:1000", later a client address (see LoginFailed.source).
+  public var source: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Reason: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -60,6 +63,12 @@ public nonisolated struct QSMAccessDenied: Sendable {
     case revokedSession // = 4
     case notAdmin // = 5
     case accountLocked // = 6
+
+    /// Register: the username is taken.
+    case usernameTaken // = 7
+
+    /// The source is over a rate limit (registrations, sends) set by the intrusion detection.
+    case throttled // = 8
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -75,6 +84,8 @@ public nonisolated struct QSMAccessDenied: Sendable {
       case 4: self = .revokedSession
       case 5: self = .notAdmin
       case 6: self = .accountLocked
+      case 7: self = .usernameTaken
+      case 8: self = .throttled
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -88,6 +99,8 @@ public nonisolated struct QSMAccessDenied: Sendable {
       case .revokedSession: return 4
       case .notAdmin: return 5
       case .accountLocked: return 6
+      case .usernameTaken: return 7
+      case .throttled: return 8
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -101,8 +114,50 @@ public nonisolated struct QSMAccessDenied: Sendable {
       .revokedSession,
       .notAdmin,
       .accountLocked,
+      .usernameTaken,
+      .throttled,
     ]
 
+  }
+
+  public init() {}
+}
+
+/// Type 31: refusals from one source that were not recorded one by one. Past a burst, the broker
+/// records a source's refusals (access denied, failed logins) only as a count per window, so a flood of
+/// bad calls cannot fill the log or the intrusion detection's memory.
+public nonisolated struct QSMRefusalsAggregated: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "uid:65534", later a client address.
+  public var source: String = String()
+
+  /// How many refusals were left out, and the times of the first and last of them.
+  public var count: UInt64 = 0
+
+  public var firstAtUs: Int64 = 0
+
+  public var lastAtUs: Int64 = 0
+
+  /// The counts by kind ("access_denied:no_session", "login_failed:throttled", ...), sorted by kind.
+  public var kinds: [QSMRefusalsAggregated.KindCount] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct KindCount: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var kind: String = String()
+
+    public var count: UInt64 = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
   }
 
   public init() {}
@@ -187,7 +242,7 @@ fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
 
 nonisolated extension QSMAccessDenied: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccessDenied"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}method\0\u{1}resource\0\u{3}resource_id\0\u{1}owner\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}method\0\u{1}resource\0\u{3}resource_id\0\u{1}owner\0\u{1}reason\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -201,6 +256,7 @@ nonisolated extension QSMAccessDenied: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 4: try { try decoder.decodeSingularStringField(value: &self.resourceID) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.owner) }()
       case 6: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.source) }()
       default: break
       }
     }
@@ -225,6 +281,9 @@ nonisolated extension QSMAccessDenied: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.reason != .unspecified {
       try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 6)
     }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -235,13 +294,99 @@ nonisolated extension QSMAccessDenied: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.resourceID != rhs.resourceID {return false}
     if lhs.owner != rhs.owner {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.source != rhs.source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension QSMAccessDenied.Reason: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_NOT_OWNER\0\u{1}REASON_NO_SESSION\0\u{1}REASON_EXPIRED_SESSION\0\u{1}REASON_REVOKED_SESSION\0\u{1}REASON_NOT_ADMIN\0\u{1}REASON_ACCOUNT_LOCKED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_NOT_OWNER\0\u{1}REASON_NO_SESSION\0\u{1}REASON_EXPIRED_SESSION\0\u{1}REASON_REVOKED_SESSION\0\u{1}REASON_NOT_ADMIN\0\u{1}REASON_ACCOUNT_LOCKED\0\u{1}REASON_USERNAME_TAKEN\0\u{1}REASON_THROTTLED\0")
+}
+
+nonisolated extension QSMRefusalsAggregated: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RefusalsAggregated"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{1}count\0\u{3}first_at_us\0\u{3}last_at_us\0\u{1}kinds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.count) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.firstAtUs) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.lastAtUs) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.kinds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 1)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularUInt64Field(value: self.count, fieldNumber: 2)
+    }
+    if self.firstAtUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.firstAtUs, fieldNumber: 3)
+    }
+    if self.lastAtUs != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastAtUs, fieldNumber: 4)
+    }
+    if !self.kinds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.kinds, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMRefusalsAggregated, rhs: QSMRefusalsAggregated) -> Bool {
+    if lhs.source != rhs.source {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.firstAtUs != rhs.firstAtUs {return false}
+    if lhs.lastAtUs != rhs.lastAtUs {return false}
+    if lhs.kinds != rhs.kinds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension QSMRefusalsAggregated.KindCount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = QSMRefusalsAggregated.protoMessageName + ".KindCount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}count\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.count) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 1)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularUInt64Field(value: self.count, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMRefusalsAggregated.KindCount, rhs: QSMRefusalsAggregated.KindCount) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension QSMAlertRaised: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
