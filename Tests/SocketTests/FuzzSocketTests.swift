@@ -3,7 +3,8 @@ import QSMTesting
 import Testing
 
 /// tools/fuzz-socket, bounded: hostile frames from many connections against a running qsmd, which must stay
-/// up, answer, serve valid calls and keep a log that verifies.
+/// up, answer, serve valid calls and keep a log that verifies. As root, each burst also floods qsmd from
+/// uid 65534 (tools/flood-socket), which may hold no more than its 64 connections.
 @Suite struct FuzzSocketTests {
     @Test(.timeLimit(.minutes(2)))
     func qsmdSurvivesBurstsOfHostileFrames() async throws {

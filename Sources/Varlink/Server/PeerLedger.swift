@@ -63,16 +63,13 @@ final class PeerLedger: Sendable {
         var uids: [UInt32: UIDState] = [:]
         /// Input per open gate, by gate; a gate absent here is closed and charges nothing.
         var gates: [ObjectIdentifier: Int] = [:]
-        var inputBytes = 0
     }
 
     let limits: Limits
     private let state = Mutex(State())
-    private let memory: MemoryReturn
 
-    init(limits: Limits, memory: MemoryReturn = MemoryReturn()) {
+    init(limits: Limits) {
         self.limits = limits
-        self.memory = memory
     }
 
     /// Counts a new connection, or says why it may not be served.
@@ -136,9 +133,6 @@ final class PeerLedger: Sendable {
     /// What `uid` holds now.
     func usage(uid: UInt32) -> Usage { state.withLock { $0.uids[uid]?.usage ?? Usage() } }
 
-    /// Input read and not yet taken by a call, over all connections.
-    var inputBytes: Int { state.withLock { $0.inputBytes } }
-
     // MARK: - Input, for InputGate
 
     func open(_ gate: InputGate) {
@@ -146,15 +140,12 @@ final class PeerLedger: Sendable {
     }
 
     func charge(_ gate: InputGate, bytes: Int) {
-        let total = state.withLock { state -> Int in
+        state.withLock { state in
             let id = ObjectIdentifier(gate)
-            guard let held = state.gates[id] else { return state.inputBytes }
+            guard let held = state.gates[id] else { return }
             state.gates[id] = held + bytes
             state.uids[gate.uid, default: UIDState()].usage.inputBytes += bytes
-            state.inputBytes += bytes
-            return state.inputBytes
         }
-        memory.observe(inputBytes: total)
     }
 
     /// Whether `gate`'s connection may read more; when not, the gate is woken once input of its uid is
@@ -183,12 +174,11 @@ final class PeerLedger: Sendable {
     }
 
     private func release(_ gate: InputGate, bytes: Int?, closing: Bool) {
-        let (woken, total) = state.withLock { state -> ([InputGate], Int) in
+        let woken = state.withLock { state -> [InputGate] in
             let id = ObjectIdentifier(gate)
-            guard let held = state.gates[id] else { return ([], state.inputBytes) }
+            guard let held = state.gates[id] else { return [] }
             let released = min(bytes ?? held, held)
             if closing { state.gates[id] = nil } else { state.gates[id] = held - released }
-            state.inputBytes -= released
             var entry = state.uids[gate.uid, default: UIDState()]
             entry.usage.inputBytes -= released
             if closing { entry.waiting[id] = nil }
@@ -196,10 +186,9 @@ final class PeerLedger: Sendable {
             entry.waiting = [:]
             state.uids[gate.uid] = entry
             Self.forgetIfUnused(gate.uid, in: &state)
-            return (woken, state.inputBytes)
+            return woken
         }
         for waiting in woken { waiting.wake() }
-        memory.observe(inputBytes: total)
     }
 
     private static func forgetIfUnused(_ uid: UInt32, in state: inout State) {
