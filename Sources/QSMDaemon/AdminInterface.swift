@@ -44,19 +44,35 @@ public enum AdminInterface {
         interface.streamingMethod("ReadEvents", requiresMore: false) { call, replier in
             let caller = try await admin(call, "ReadEvents")
             let from = try VarlinkMapping.optionalInt(call, "from") ?? 1
-            let limit = try VarlinkMapping.optionalInt(call, "limit") ?? 100
+            let asked = try VarlinkMapping.optionalInt(call, "limit")
             guard from >= 1 else { throw VarlinkError("io.qsm.Broker.InvalidInput", parameters: ["field": "from", "reason": "must be at least 1"]) }
-            let events = try await mapped { () async throws(BrokerError) in
-                try await broker.readEvents(from: UInt64(from), limit: limit, caller: caller)
+            let limit = try await mapped { () async throws(BrokerError) in try Broker.readLimit(asked) }
+            @Sendable func page(from: UInt64, limit: Int) async throws -> [QSMEvent] {
+                try await mapped { () async throws(BrokerError) in
+                    try await broker.readEvents(from: from, limit: limit, caller: caller)
+                }
             }
-            guard let last = events.last else {
-                return ["event": .null]
+            guard replier.canContinue else {
+                return ["event": try await page(from: UInt64(from), limit: 1).first.map(event) ?? .null]
             }
-            if replier.canContinue {
-                for item in events.dropLast() { try await replier.send(["event": event(item)]) }
-                return ["event": event(last)]
+            // Read a page at a time, each after the previous one is sent: send waits while the peer does
+            // not read, so a stalled stream holds one page, not all `limit` events (issue 16: 40 streams
+            // never read took 500 MB when each held its whole answer).
+            var pending = try await page(from: UInt64(from), limit: min(limit, Self.readEventsPage))
+            guard var last = pending.popLast() else { return ["event": .null] }
+            var read = pending.count + 1
+            while true {
+                for item in pending { try await replier.send(["event": event(item)]) }
+                guard read < limit else { break }
+                let next = try await page(from: last.position + 1, limit: min(limit - read, Self.readEventsPage))
+                guard !next.isEmpty else { break }
+                // The last event read is the final reply unless more follow.
+                try await replier.send(["event": event(last)])
+                read += next.count
+                pending = next
+                last = pending.removeLast()
             }
-            return ["event": event(events[0])]
+            return ["event": event(last)]
         }
         interface.method("VerifyChain") { call in
             let caller = try await admin(call, "VerifyChain")
@@ -96,6 +112,9 @@ public enum AdminInterface {
         }
         return interface
     }
+
+    /// Events ReadEvents reads from the log at a time.
+    static let readEventsPage = 16
 
     static func alert(_ alert: IDSProjection.Alert) -> JSONValue {
         .object([

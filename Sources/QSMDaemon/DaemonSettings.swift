@@ -20,6 +20,13 @@ public struct DaemonSettings: Decodable {
     public var witnessFile: String?
     var maxFrameBytes: Int?
     var maxConnections: Int?
+    /// Limits per peer uid, administrators excepted (docs/qsmd.md).
+    var reservedConnections: Int?
+    var maxConnectionsPerUID: Int?
+    var maxCallsPerUID: Int?
+    var maxStreamsPerUID: Int?
+    var maxInputBytesPerConnection: Int?
+    var maxInputBytesPerUID: Int?
     var idleTimeoutSeconds: Int?
     /// The socket file's mode, in octal (default "0660").
     var socketMode: String?
@@ -35,6 +42,15 @@ public struct DaemonSettings: Decodable {
         if let rulesFile { rules = try IDSRules(file: rulesFile) }
         if let checkpointIntervalSeconds, checkpointIntervalSeconds < 0 {
             throw SettingsError(description: "checkpointIntervalSeconds must be 0 (off) or more")
+        }
+        let counts: [(String, Int?)] = [
+            ("maxFrameBytes", maxFrameBytes), ("maxConnections", maxConnections),
+            ("reservedConnections", reservedConnections), ("maxConnectionsPerUID", maxConnectionsPerUID),
+            ("maxCallsPerUID", maxCallsPerUID), ("maxStreamsPerUID", maxStreamsPerUID),
+            ("maxInputBytesPerConnection", maxInputBytesPerConnection), ("maxInputBytesPerUID", maxInputBytesPerUID),
+        ]
+        for case (let name, let value?) in counts where value < 0 {
+            throw SettingsError(description: "\(name) must be 0 or more, not \(value)")
         }
         if let socketMode, UInt32(socketMode, radix: 8) == nil {
             throw SettingsError(description: "socketMode must be an octal mode such as \"0660\", not \(socketMode)")
@@ -59,6 +75,12 @@ public struct DaemonSettings: Decodable {
     public func apply(to server: inout VarlinkServerConfiguration) {
         if let maxFrameBytes { server.maxFrameSize = maxFrameBytes }
         if let maxConnections { server.maxConnections = maxConnections }
+        if let reservedConnections { server.reservedConnections = reservedConnections }
+        if let maxConnectionsPerUID { server.maxConnectionsPerUID = maxConnectionsPerUID }
+        if let maxCallsPerUID { server.maxCallsPerUID = maxCallsPerUID }
+        if let maxStreamsPerUID { server.maxStreamsPerUID = maxStreamsPerUID }
+        if let maxInputBytesPerConnection { server.maxInputBytesPerConnection = maxInputBytesPerConnection }
+        if let maxInputBytesPerUID { server.maxInputBytesPerUID = maxInputBytesPerUID }
         if let idleTimeoutSeconds { server.idleTimeout = .seconds(idleTimeoutSeconds) }
         if let mode = socketMode.flatMap({ UInt32($0, radix: 8) }) { server.socketMode = mode }
     }

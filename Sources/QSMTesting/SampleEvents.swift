@@ -128,16 +128,6 @@ public enum SampleEvents {
                 $0.algorithm = "ML-DSA-65"
                 $0.publicKeyID = bytes(32)
             }),
-            .keyMaterialRetired(.with {
-                $0.cause = "start"
-                $0.pairs = 2
-                $0.bits = 4096
-            }),
-            .signingKeyReplaced(.with {
-                $0.previousPublicKeyID = bytes(32)
-                $0.publicKeyID = bytes(32)
-                $0.publicKey = bytes(1952)
-            }),
             .refusalsAggregated(.with {
                 $0.source = "uid:65534"
                 $0.count = 480
@@ -150,6 +140,16 @@ public enum SampleEvents {
                 $0.reader = bob
                 $0.sender = alice
                 $0.mode = "aes"
+            }),
+            .keyMaterialRetired(.with {
+                $0.cause = "start"
+                $0.pairs = 2
+                $0.bits = 4096
+            }),
+            .signingKeyReplaced(.with {
+                $0.previousPublicKeyID = bytes(32)
+                $0.publicKeyID = bytes(32)
+                $0.publicKey = bytes(1952)
             }),
         ]
     }

@@ -53,6 +53,18 @@ public struct VarlinkError: Error, Sendable, Hashable, CustomStringConvertible {
         VarlinkError("org.varlink.server.InvalidMessage", parameters: ["reason": .string(reason)])
     }
 
+    /// `org.varlink.server.TooManyCalls`: the peer's uid already has `limit` calls running; the connection
+    /// stays open and the call may be made again.
+    public static func tooManyCalls(limit: Int) -> VarlinkError {
+        VarlinkError("org.varlink.server.TooManyCalls", parameters: ["limit": .int(limit)])
+    }
+
+    /// `org.varlink.server.TooManyStreams`: the peer's uid already has `limit` calls with `more` running;
+    /// the connection stays open and the call may be made again once one of them ends.
+    public static func tooManyStreams(limit: Int) -> VarlinkError {
+        VarlinkError("org.varlink.server.TooManyStreams", parameters: ["limit": .int(limit)])
+    }
+
     /// `org.varlink.server.FrameTooLarge`: a message exceeded the frame limit (the connection is closed after it).
     public static func frameTooLarge(limit: Int) -> VarlinkError {
         VarlinkError("org.varlink.server.FrameTooLarge", parameters: ["limit": .int(limit)])

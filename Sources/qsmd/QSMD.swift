@@ -118,6 +118,8 @@ struct QSMD: AsyncParsableCommand {
             socketPath: socketPath,
             info: VarlinkServiceInfo(vendor: "qsm", product: "qsmd", version: "0.1.0", url: "https://github.com/qsm/qsm"))
         settings.apply(to: &server)
+        // Administrators are not limited per uid and may use the reserved connections.
+        server.isPrivileged = { peer in admins.isAdmin(peer) }
         raiseOpenFileLimit(toServe: server.maxConnections, logger: logger)
         server.enableCertification = varlinkCertification
         let interfaces = [

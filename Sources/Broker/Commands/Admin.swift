@@ -52,9 +52,14 @@ extension Broker {
         return try await admin(caller, method) { Array($0.ids.alerts.suffix(limit).reversed()) }
     }
 
+    /// The number of events a ReadEvents call asks for: 100 when absent, else 1-10,000.
+    public static func readLimit(_ limit: Int?) throws(BrokerError) -> Int {
+        try Validation.limit(limit, default: 100)
+    }
+
     /// Events from position `from`, decoded.
     public func readEvents(from: UInt64, limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [QSMEvent] {
-        let limit = try Validation.limit(limit, default: 100)
+        let limit = try Self.readLimit(limit)
         try await admin(caller, "ReadEvents") { _ in () }
         do {
             return try store.read(from: max(from, 1), limit: limit).map { try QSMEvent($0) }

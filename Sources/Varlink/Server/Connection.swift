@@ -2,11 +2,14 @@ internal import Logging
 internal import NIOCore
 
 /// Serves one accepted connection: reads frames in order, runs each call to completion before the next
-/// (so pipelined calls are answered in order), and closes on protocol errors.
+/// (so pipelined calls are answered in order), and closes on protocol errors. Each call counts against its
+/// uid's running calls or streams; one beyond the limit is answered with an error and the connection goes on.
 struct Connection {
     let channel: NIOAsyncChannel<InboundFrame, ByteBuffer>
     let peer: PeerCredentials
     let activity: ConnectionActivity
+    let gate: InputGate
+    let ledger: PeerLedger
     let dispatcher: Dispatcher
     let maxNestingDepth: Int
     let maxFrameSize: Int
@@ -42,13 +45,22 @@ struct Connection {
                 guard activity.beginCall() else { break }
                 defer { activity.endCall() }
                 let message: CallMessage
-                switch decode(frame) {
+                let decoded = decode(frame)
+                if case .message(let buffer) = frame { gate.take(bytes: buffer.readableBytes + 1) }
+                switch decoded {
                 case .success(let decoded): message = decoded
                 case .failure(let error):
                     logger.debug("Closing on bad input", metadata: ["varlink.error": "\(error)", "peer": "\(peer)"])
                     try await send(ReplyEncoder.error(error))
                     return
                 }
+                let stream = message.more && !message.oneway
+                if let refusal = ledger.beginCall(uid: peer.uid, privileged: gate.privileged, stream: stream) {
+                    logger.debug("Call refused: limit reached", metadata: ["varlink.error": "\(refusal.name)", "peer": "\(peer)"])
+                    if !message.oneway { try await send(ReplyEncoder.error(refusal)) }
+                    continue
+                }
+                defer { ledger.endCall(uid: peer.uid, stream: stream) }
                 try await dispatcher.dispatch(message, peer: peer, send: send)
             }
         } catch {

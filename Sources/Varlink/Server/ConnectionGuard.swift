@@ -34,11 +34,14 @@ final class ConnectionActivity: Sendable {
     }
 }
 
-/// Closes connections that are idle too long (no bytes in and no call running) and connections whose peer
-/// stopped reading: unwritable for longer than the stall limit.
+/// Closes connections that are idle too long (no complete message in and no call running) and connections
+/// whose peer stopped reading: unwritable for longer than the stall limit.
+///
+/// It sits after the frame decoder, so only whole messages count as activity: a peer that trickles a
+/// message a byte at a time never completes one and is closed when the idle limit passes (issue 16).
 final class ConnectionGuard: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+    typealias InboundIn = InboundFrame
+    typealias InboundOut = InboundFrame
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 

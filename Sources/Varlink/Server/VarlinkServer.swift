@@ -41,11 +41,17 @@ public final class VarlinkServer: Sendable {
         var unserved: [ObjectIdentifier: NIOAsyncChannel<InboundFrame, ByteBuffer>] = [:]
         /// Set once stop() has closed the unserved connections; later ones are closed as they come.
         var unservedClosed = false
+        /// Connections refused for a limit since the last warning, and when that was: a peer connecting in
+        /// a loop gets one line every ten seconds, not one a connection.
+        var refusedSinceWarning = 0
+        var lastRefusalWarning: ContinuousClock.Instant?
     }
 
     /// The configuration the server was created with.
     public let configuration: VarlinkServerConfiguration
     let dispatcher: Dispatcher
+    /// Connections, calls, streams and buffered input per peer uid.
+    let ledger: PeerLedger
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -66,6 +72,7 @@ public final class VarlinkServer: Sendable {
         all.append(ServiceInterface.make(info: configuration.info, descriptions: descriptions))
         precondition(Set(all.map(\.name)).count == all.count, "two interfaces with the same name")
         self.configuration = configuration
+        self.ledger = PeerLedger(limits: PeerLedger.Limits(configuration))
         self.dispatcher = Dispatcher(
             interfaces: Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) }), logger: logger)
         self.logger = logger
@@ -73,6 +80,13 @@ public final class VarlinkServer: Sendable {
 
     /// The number of connections being served.
     public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// What the peers of `uid` hold now: connections, running calls and streams, and input bytes read but
+    /// not yet taken by a call.
+    package func usage(uid: UInt32) -> (connections: Int, calls: Int, streams: Int, inputBytes: Int) {
+        let usage = ledger.usage(uid: uid)
+        return (usage.connections, usage.calls, usage.streams, usage.inputBytes)
+    }
 
     /// Binds the socket (replacing a stale socket file, refusing a live one), sets its mode and starts
     /// accepting connections. Returns once the socket accepts connections.
@@ -184,26 +198,35 @@ public final class VarlinkServer: Sendable {
     }
 
     private typealias Accepted = (channel: NIOAsyncChannel<InboundFrame, ByteBuffer>, peer: PeerCredentials,
-        activity: ConnectionActivity)
+        activity: ConnectionActivity, gate: InputGate)
 
     private func bind(_ path: String) async throws -> NIOAsyncChannel<Accepted, Never> {
         let configuration = self.configuration
+        let ledger = self.ledger
         let watermark = max(configuration.outboundHighWatermark, 2)
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // One socket read per read event: InputBudget can hold the next one, so a connection reads at
+            // most one buffer (64 KiB) past its input limit.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: watermark / 2, high: watermark))
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
                 PeerCredentialsReader.read(channel).flatMapThrowing { peer in
                     let activity = ConnectionActivity()
+                    let gate = InputGate(uid: peer.uid, privileged: configuration.isPrivileged(peer), ledger: ledger)
                     let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(
+                        InputBudget(
+                            gate: gate, activity: activity,
+                            heldTimeout: .nanoseconds(Self.nanoseconds(configuration.stallTimeout))))
+                    try operations.addHandler(
+                        ByteToMessageHandler(NULFrameDecoder(maxFrameSize: configuration.maxFrameSize)))
                     try operations.addHandler(
                         ConnectionGuard(
                             idleTimeout: .nanoseconds(Self.nanoseconds(configuration.idleTimeout)),
                             stallTimeout: .nanoseconds(Self.nanoseconds(configuration.stallTimeout)),
                             activity: activity))
-                    try operations.addHandler(
-                        ByteToMessageHandler(NULFrameDecoder(maxFrameSize: configuration.maxFrameSize)))
                     let wrapped = try NIOAsyncChannel<InboundFrame, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
@@ -214,7 +237,7 @@ public final class VarlinkServer: Sendable {
                     }
                     // Accepted after stop() closed the unserved ones: nobody will serve it; finish it here.
                     if !held { Task { await Self.closeUnserved(wrapped) } }
-                    return (wrapped, peer, activity)
+                    return (wrapped, peer, activity, gate)
                 }
             }
     }
@@ -225,18 +248,23 @@ public final class VarlinkServer: Sendable {
                 try await server.executeThenClose { inbound in
                     for try await accepted in inbound {
                         _ = state.withLock { $0.unserved.removeValue(forKey: ObjectIdentifier(accepted.channel.channel)) }
-                        guard let id = admit(accepted) else {
-                            logger.warning("Connection refused: limit reached", metadata: ["peer": "\(accepted.peer)"])
+                        let id: Int
+                        switch admit(accepted) {
+                        case .success(let admitted): id = admitted
+                        case .failure(let refusal):
+                            warnRefused(accepted.peer, refusal)
                             group.addTask { await Self.closeUnserved(accepted.channel) }
                             continue
                         }
                         group.addTask { [self] in
                             await Connection(
                                 channel: accepted.channel, peer: accepted.peer, activity: accepted.activity,
-                                dispatcher: dispatcher, maxNestingDepth: configuration.maxNestingDepth,
+                                gate: accepted.gate, ledger: ledger, dispatcher: dispatcher,
+                                maxNestingDepth: configuration.maxNestingDepth,
                                 maxFrameSize: configuration.maxFrameSize, logger: logger
                             ).run()
                             _ = state.withLock { $0.connections.removeValue(forKey: id) }
+                            ledger.leave(uid: accepted.peer.uid, privileged: accepted.gate.privileged)
                         }
                     }
                 }
@@ -246,18 +274,43 @@ public final class VarlinkServer: Sendable {
         }
     }
 
-    /// Registers a new connection unless the limit is reached or the server is stopping.
-    private func admit(_ accepted: Accepted) -> Int? {
+    /// Why an accepted connection is not served.
+    private enum Refused: Error {
+        case stopping
+        case limit(PeerLedger.Refusal)
+    }
+
+    /// Registers a new connection unless a limit is reached or the server is stopping.
+    private func admit(_ accepted: Accepted) -> Result<Int, Refused> {
         state.withLock { state in
             switch state.lifecycle {
             case .starting, .serving: break
-            case .idle, .stopping, .stopped: return nil
+            case .idle, .stopping, .stopped: return .failure(.stopping)
             }
-            guard state.connections.count < configuration.maxConnections else { return nil }
+            if let refusal = ledger.admit(uid: accepted.peer.uid, privileged: accepted.gate.privileged) {
+                return .failure(.limit(refusal))
+            }
             state.nextConnectionID += 1
             state.connections[state.nextConnectionID] = (accepted.channel.channel, accepted.activity)
-            return state.nextConnectionID
+            return .success(state.nextConnectionID)
         }
+    }
+
+    /// Logs refused connections, at most one line every ten seconds with the count since the last.
+    private func warnRefused(_ peer: PeerCredentials, _ refused: Refused) {
+        guard case .limit(let refusal) = refused else { return }
+        let now = ContinuousClock.now
+        let count = state.withLock { state -> Int? in
+            state.refusedSinceWarning += 1
+            if let last = state.lastRefusalWarning, now - last < .seconds(10) { return nil }
+            state.lastRefusalWarning = now
+            defer { state.refusedSinceWarning = 0 }
+            return state.refusedSinceWarning
+        }
+        guard let count else { return }
+        logger.warning(
+            "Connection refused: limit reached",
+            metadata: ["peer": "\(peer)", "limit": "\(refusal)", "refused": "\(count)"])
     }
 
     /// Closes a connection nobody will serve. executeThenClose finishes its writer first: NIO traps on an

@@ -14,6 +14,9 @@ let testInterfaceDescription = """
     # Streams count replies, each after delayMs.
     method Stream(count: int, delayMs: ?int) -> (index: int)
 
+    # Replies after delayMs.
+    method Wait(delayMs: int) -> ()
+
     # Reports the caller's credentials.
     method Whoami() -> (pid: int, uid: int, gid: int)
 
@@ -58,6 +61,10 @@ func testInterfaces(floodCounter: Counter = Counter()) throws -> [VarlinkInterfa
         }
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
         return ["index": .int(max(count - 1, 0))]
+    }
+    test.method("Wait") { call in
+        try await Task.sleep(for: .milliseconds(call["delayMs"]?.intValue ?? 0))
+        return [:]
     }
     test.method("Whoami") { call in
         ["pid": .int(Int(call.peer.pid)), "uid": .int(Int(call.peer.uid)), "gid": .int(Int(call.peer.gid))]
