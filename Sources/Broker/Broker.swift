@@ -21,6 +21,8 @@ public final class Broker: Sendable {
     public let startReport: StateLoadReport
     /// The public key that signs this log's checkpoints now (for VerifyChain).
     let signingPublicKey: Data
+    /// Qubits each user's exchanges may still ask for (in memory; see QubitBudget).
+    let qubitBudget: QubitBudget
     /// Private keys of logged-in sessions (pqc), by session id hex: in memory only, dropped at logout.
     let sessionKeys = Mutex<[String: PQCPrivateKeyHandle]>([:])
 
@@ -31,6 +33,7 @@ public final class Broker: Sendable {
             atPath: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         crypto = try BrokerCrypto(configuration: configuration)
+        qubitBudget = QubitBudget(limit: configuration.qubitBudget, windowSeconds: configuration.qubitBudgetWindowSeconds)
         var logOptions = EventStore.Options()
         if let initialMapBytes = configuration.initialMapBytes { logOptions.initialMapSize = initialMapBytes }
         logOptions.clock = configuration.clock
@@ -86,6 +89,7 @@ public final class Broker: Sendable {
     /// Answers what is queued, appends a last checkpoint and a snapshot, and closes the log.
     public func close() async {
         await writer.stop()
+        crypto.exchanges.stop()
         stage.changes.finish()
         store.close()
         sessionKeys.withLock { $0.removeAll() }
@@ -93,6 +97,9 @@ public final class Broker: Sendable {
 
     /// The projection state as of the last decided command.
     public var state: BrokerState { stage.state.withLock { $0 } }
+
+    /// How busy the key-exchange threads are (for tests, benchmarks and metrics).
+    public var exchangeStatistics: ExchangePoolStatistics { crypto.exchanges.statistics }
 
     /// The log, read-only use only (reads, verification).
     public var log: EventStore { store }

@@ -26,6 +26,14 @@ public struct BrokerConfiguration: Sendable {
     public var defaultNoise = 0.01
     /// Qubits of the key exchange an otp or aes send runs when the pool is short.
     public var topUpQubits = 200_000
+    /// Key exchanges simulating at once, each on a thread of its own at a lower priority; more wait in
+    /// line. Half the cores, at least 1 and at most 2, so BB84 never takes the cores logins and sends need.
+    public var exchangeThreads = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount / 2))
+    /// Qubits one user's key exchanges (EstablishKey, and those Send runs) may ask for in any
+    /// `qubitBudgetWindowSeconds`: two of the largest exchanges, or a hundred of the default size, in ten
+    /// minutes. 0 turns the budget off.
+    public var qubitBudget = 20_000_000
+    public var qubitBudgetWindowSeconds: Int64 = 600
     /// An aes block is replaced after this many messages or this age (QSMCrypto's default policy; the
     /// reasoning is in docs/crypto.md).
     public var aesBlockMessages: UInt64 = AESRotationPolicy.default.maxMessages

@@ -49,8 +49,9 @@ struct ExchangeOutcome: Sendable {
 }
 
 /// The broker's use of QSMCrypto and QKD: the master key, the password hasher, unwrapped pool keys and
-/// aes block keys in memory. CPU-heavy work (Argon2id, BB84, X-Wing) runs on a dispatch queue, not on
-/// the cooperative threads that the pipeline and other callers need.
+/// aes block keys in memory. CPU-heavy work (Argon2id, X-Wing) runs on a dispatch queue, not on the
+/// cooperative threads that the pipeline and other callers need; BB84 runs on the exchange pool's own
+/// threads, so that long exchanges cannot hold that queue either.
 final class BrokerCrypto: Sendable {
     static let otpKeyOverhead = UInt64(32)
     let masterKey: MasterKey
@@ -60,6 +61,7 @@ final class BrokerCrypto: Sendable {
     private let rotation: AESRotationPolicy
     private let threshold = 0.11
     private let work = DispatchQueue(label: "qsm.broker.crypto", qos: .userInitiated, attributes: .concurrent)
+    let exchanges: ExchangePool
 
     init(configuration: BrokerConfiguration) throws {
         masterKey = try MasterKey.loadOrCreate(at: configuration.masterKeyPath)
@@ -67,6 +69,7 @@ final class BrokerCrypto: Sendable {
             cost: Argon2Cost(memoryKiB: configuration.passwordMemoryKiB, iterations: configuration.passwordIterations),
             permitCostBelowFloorForTests: configuration.allowCheapPasswordHashingForTests)
         segmentKeys = SegmentKeyCache(masterKey: masterKey)
+        exchanges = ExchangePool(threads: configuration.exchangeThreads)
         rotation = AESRotationPolicy(
             maxMessages: configuration.aesBlockMessages, maxAgeMicroseconds: configuration.aesBlockAgeSeconds * 1_000_000)
     }
@@ -137,9 +140,11 @@ final class BrokerCrypto: Sendable {
         }
     }
 
-    /// Spends about as long as a verification, so an unknown user answers as slowly as a wrong password.
-    func equalizeTiming(password: String) {
-        _ = try? hasher.hash(password)
+    /// Spends about as long as a verification, so an unknown user answers as slowly as a wrong password;
+    /// on the crypto queue, as verifications run, not on the cooperative pool, where fifty connections of
+    /// unknown-user logins stalled every other call (security review, issue 16 item 9).
+    func equalizeTiming(password: String) async {
+        _ = try? await offload { [hasher] () throws(BrokerError) in _ = try? hasher.hash(password) }
     }
 
     func preparePasswordChange(username: String, user: UsersProjection.User, oldPassword: String, newPassword: String)
@@ -163,22 +168,25 @@ final class BrokerCrypto: Sendable {
 
     // MARK: Key exchange
 
+    /// What an exchange cancelled (or refused at shutdown) before it started answers.
+    static let exchangeNotStarted = BrokerError.unavailable("the key exchange did not start: its caller went away or the broker stopped")
+
     func runExchange(
         initiator: String, peer: String, qubits: Int, noise: Double, eavesdropper: Double, basisBias: Double? = nil
     ) async throws(BrokerError) -> ExchangeOutcome
     {
         let threshold = self.threshold
         let masterKey = self.masterKey
-        return try await offload { () throws(BrokerError) -> ExchangeOutcome in
+        let cancelled = BrokerError.unavailable("the key exchange was cancelled: its caller went away")
+        return try await exchanges.run(cancelledError: Self.exchangeNotStarted) { isCancelled throws(BrokerError) -> ExchangeOutcome in
             let parameters = BB84Parameters(
                 qubits: qubits, noise: noise, eavesdropping: eavesdropper, basisBias: basisBias, qberThreshold: threshold)
-            let outcome: BB84Outcome
             var random = BufferedSystemRandom()
-            do { outcome = try BB84.run(parameters: parameters, using: &random) } catch let error as QKDError {
+            let run: BB84Outcome?
+            do throws(QKDError) { run = try BB84.run(parameters: parameters, using: &random, until: isCancelled) } catch {
                 throw .invalidParameter(name: error.parameter, reason: error.reason)
-            } catch {
-                throw .unavailable("\(error)")
             }
+            guard let outcome = run else { throw cancelled }
             let exchangeID = Self.randomID()
             let keyID = "qkd-" + exchangeID.hex
             let figures = Self.figures(outcome.report, parameters: parameters)

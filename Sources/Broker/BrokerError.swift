@@ -29,6 +29,9 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A key exchange that did not produce a key: the reason from the BB84 report, the estimated QBER,
     /// its upper bound and the abort threshold.
     case keyExchangeAborted(reason: String, qber: Double, qberUpperBound: Double, threshold: Double)
+    /// The user's key exchanges (their own and those their sends ran) asked for more qubits than the
+    /// budget allows per user in the window; `until` is when enough of the window will have passed.
+    case qubitBudgetExceeded(limit: Int, windowSeconds: Int64, until: Int64)
     /// The pair's key pool holds too few bytes; a key exchange tops it up.
     case keyPoolShort(needed: UInt64, available: UInt64)
     /// A stored message failed authentication: it was altered.
@@ -56,6 +59,8 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notAdmin: "this method is for administrators only"
         case .unknownMessage(let id): "no message \(id)"
         case .keyExchangeAborted(let reason, _, _, _): "key exchange aborted: \(reason)"
+        case .qubitBudgetExceeded(let limit, let window, let until):
+            "key exchanges may simulate \(limit) qubits per user in \(window) s: try again after \(Self.time(until))"
         case .keyPoolShort(let needed, let available):
             "the key pool holds \(available) bytes, \(needed) are needed: establish a key first"
         case .integrityFailure(let id):

@@ -10,6 +10,20 @@ public enum BB84 {
     public static func run(
         parameters: BB84Parameters, using generator: inout some RandomNumberGenerator
     ) throws(QKDError) -> BB84Outcome {
+        guard let outcome = try run(parameters: parameters, using: &generator, until: { false }) else {
+            preconditionFailure("an exchange that is never cancelled finishes")
+        }
+        return outcome
+    }
+
+    /// Runs one exchange as `run(parameters:using:)` does, asking `isCancelled` between stages and within
+    /// the long ones (Cascade's passes, the Toeplitz products): a run of ten million qubits takes seconds
+    /// of CPU, which a caller who has gone should not cost.
+    /// - Returns: nil when `isCancelled` returned true; the work done so far is dropped.
+    /// - Throws: `QKDError` when a parameter is out of range or the parameters cannot yield any key.
+    public static func run(
+        parameters: BB84Parameters, using generator: inout some RandomNumberGenerator, until isCancelled: () -> Bool
+    ) throws(QKDError) -> BB84Outcome? {
         try parameters.validate()
         let clock = ContinuousClock()
         var report = BB84Report()
@@ -26,6 +40,7 @@ public enum BB84 {
             eavesdropperBasisBias: parameters.eavesdropperBasisBias ?? plan.basisBias, using: &generator)
         report.timings.transmission = clock.now - start
         report.qubitsReceived = raw.detectedCount
+        if isCancelled() { return nil }
 
         let estimate: ParameterEstimation.Result
         let δ = parameters.effectiveBoundFailureProbability
@@ -54,6 +69,7 @@ public enum BB84 {
                 alice: sifted.alice, bob: sifted.bob, sampleSize: sampleSize, failureProbability: δ, using: &generator)
         }
         report.timings.estimation = clock.now - start
+        if isCancelled() { return nil }
         report.sampleSize = estimate.sampleSize
         report.sampleErrors = estimate.sampleErrors
         report.qber = estimate.qber
@@ -78,9 +94,11 @@ public enum BB84 {
         start = clock.now
         let cascade: CascadeResult
         do {
-            cascade = try Cascade.reconcile(
+            guard let reconciled = try Cascade.reconcile(
                 alice: estimate.aliceKey, bob: estimate.bobKey, estimatedQBER: min(estimate.qber, 0.5),
-                using: &generator)
+                using: &generator, until: isCancelled)
+            else { return nil }
+            cascade = reconciled
         } catch {
             preconditionFailure("Cascade refused inputs the pipeline built: \(error)")
         }
@@ -109,14 +127,18 @@ public enum BB84 {
             let tagBits = max(1, Int(log2(1 / parameters.epsilonCorrectness).rounded(.up)))
             report.confirmationBits = tagBits
             let confirmation = try ToeplitzHash(inputBits: keyBits, outputBits: tagBits, using: &generator)
-            let match = try confirmation.hash(estimate.aliceKey) == confirmation.hash(cascade.corrected)
+            guard let aliceCheck = try confirmation.hash(estimate.aliceKey, until: isCancelled),
+                  let bobCheck = try confirmation.hash(cascade.corrected, until: isCancelled)
+            else { return nil }
+            let match = aliceCheck == bobCheck
             report.timings.confirmation = clock.now - start
             guard match else { return .aborted(.confirmationFailed, report: report) }
 
             start = clock.now
             let amplification = try ToeplitzHash(inputBits: keyBits, outputBits: finalBits, using: &generator)
-            let aliceFinal = try amplification.hash(estimate.aliceKey)
-            let bobFinal = try amplification.hash(cascade.corrected)
+            guard let aliceFinal = try amplification.hash(estimate.aliceKey, until: isCancelled),
+                  let bobFinal = try amplification.hash(cascade.corrected, until: isCancelled)
+            else { return nil }
             report.timings.privacyAmplification = clock.now - start
             report.finalBits = finalBits
             report.secretFraction = Double(finalBits) / Double(report.siftedBits)

@@ -51,6 +51,16 @@ public enum Cascade {
     public static func reconcile(
         alice: BitString, bob: BitString, estimatedQBER: Double, using generator: inout some RandomNumberGenerator
     ) throws(QKDError) -> CascadeResult {
+        guard let result = try reconcile(alice: alice, bob: bob, estimatedQBER: estimatedQBER, using: &generator, until: { false })
+        else { preconditionFailure("a reconciliation that is never cancelled finishes") }
+        return result
+    }
+
+    /// `reconcile(alice:bob:estimatedQBER:using:)`, asking `isCancelled` before each pass; nil when it said so.
+    static func reconcile(
+        alice: BitString, bob: BitString, estimatedQBER: Double, using generator: inout some RandomNumberGenerator,
+        until isCancelled: () -> Bool
+    ) throws(QKDError) -> CascadeResult? {
         guard alice.count == bob.count else {
             throw QKDError(
                 parameter: "bob",
@@ -63,6 +73,7 @@ public enum Cascade {
         let engine = CascadeEngine(alice: alice, bob: bob)
         let sizes = blockSizes(qber: estimatedQBER, keyBits: engine.keyBits)
         for (pass, size) in sizes.enumerated() {
+            if isCancelled() { return nil }
             if pass == 0 {
                 engine.runPass(blockSize: size, shuffle: nil)
             } else {

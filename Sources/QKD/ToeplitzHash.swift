@@ -45,6 +45,15 @@ public struct ToeplitzHash: Sendable {
     /// T x.
     /// - Throws: `QKDError` when `key` is not `inputBits` long.
     public func hash(_ key: BitString) throws(QKDError) -> BitString {
+        guard let product = try hash(key, until: { false }) else {
+            preconditionFailure("a product that is never cancelled finishes")
+        }
+        return product
+    }
+
+    /// T x, asking `isCancelled` now and then (the product of a multi-megabit key takes seconds); nil
+    /// when it said so.
+    func hash(_ key: BitString, until isCancelled: () -> Bool) throws(QKDError) -> BitString? {
         guard key.count == inputBits else {
             throw QKDError(parameter: "key", reason: "has \(key.count) bits; this hash takes \(inputBits)")
         }
@@ -67,29 +76,31 @@ public struct ToeplitzHash: Sendable {
         var output = [UInt64](repeating: 0, count: outWords)
         var shifted = [UInt64](repeating: 0, count: Self.width * rowWords)
         var combination = [UInt64](repeating: 0, count: rowWords)
+        var finished = false
         seedWords.withUnsafeBufferPointer { seedWords in
             reversed.withUnsafeBufferPointer { z in
                 shifted.withUnsafeMutableBufferPointer { shifted in
                     combination.withUnsafeMutableBufferPointer { combination in
                         output.withUnsafeMutableBufferPointer { output in
-                            Self.accumulate(
+                            finished = Self.accumulate(
                                 seed: seedWords.baseAddress!, reversedKey: z.baseAddress!, keyWords: keyWords,
                                 outWords: outWords, shifted: shifted.baseAddress!,
-                                combination: combination.baseAddress!, output: output.baseAddress!)
+                                combination: combination.baseAddress!, output: output.baseAddress!,
+                                isCancelled: isCancelled)
                         }
                     }
                 }
             }
         }
-        return BitString(words: output, count: outputBits)
+        return finished ? BitString(words: output, count: outputBits) : nil
     }
 
-    /// The word-level product; see the type's documentation.
+    /// The word-level product; see the type's documentation. False when `isCancelled` stopped it.
     private static func accumulate(
         seed: UnsafePointer<UInt64>, reversedKey z: UnsafePointer<UInt64>, keyWords: Int, outWords: Int,
         shifted: UnsafeMutablePointer<UInt64>, combination: UnsafeMutablePointer<UInt64>,
-        output: UnsafeMutablePointer<UInt64>
-    ) {
+        output: UnsafeMutablePointer<UInt64>, isCancelled: () -> Bool
+    ) -> Bool {
         let rowWords = keyWords + outWords
         // Key positions q sorted by the value of their byte in the current group (counting sort).
         let order = UnsafeMutablePointer<Int>.allocate(capacity: keyWords)
@@ -123,6 +134,8 @@ public struct ToeplitzHash: Sendable {
             combination.update(repeating: 0, count: rowWords)
             // Gray-code order: step s changes bit tz(s), so each step XORs one shifted row in.
             for step in 1..<256 {
+                // Every 32 steps: a cancelled product stops within a 64th of its run; the check costs nothing.
+                if step & 31 == 0, isCancelled() { return false }
                 xor(shifted + step.trailingZeroBitCount * rowWords, into: combination, count: rowWords)
                 let value = step ^ (step >> 1)
                 var slot = starts[value]
@@ -133,6 +146,7 @@ public struct ToeplitzHash: Sendable {
                 }
             }
         }
+        return true
     }
 
     /// target[i] ^= source[i] for i < count (a plain loop the optimiser vectorises).

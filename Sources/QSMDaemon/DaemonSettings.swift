@@ -14,6 +14,10 @@ public struct DaemonSettings: Decodable {
     var pipelinedCommit: Bool?
     /// The LMDB map's size at start, bytes (it grows when full).
     var initialMapBytes: Int?
+    /// Key exchanges simulating at once; qubits per user per window (0: no budget), and the window.
+    var exchangeThreads: Int?
+    var qubitBudget: Int?
+    var qubitBudgetWindowSeconds: Int64?
     var checkpointEvery: UInt64?
     var checkpointIntervalSeconds: Int64?
     /// A file outside the data directory receiving every signed checkpoint (--witness overrides it).
@@ -52,6 +56,15 @@ public struct DaemonSettings: Decodable {
         for case (let name, let value?) in counts where value < 0 {
             throw SettingsError(description: "\(name) must be 0 or more, not \(value)")
         }
+        if let exchangeThreads, !(1...64).contains(exchangeThreads) {
+            throw SettingsError(description: "exchangeThreads must be 1 to 64, not \(exchangeThreads)")
+        }
+        if let qubitBudget, qubitBudget < 0 {
+            throw SettingsError(description: "qubitBudget must be 0 (no budget) or more, not \(qubitBudget)")
+        }
+        if let qubitBudgetWindowSeconds, qubitBudgetWindowSeconds < 1 {
+            throw SettingsError(description: "qubitBudgetWindowSeconds must be 1 or more, not \(qubitBudgetWindowSeconds)")
+        }
         if let socketMode, UInt32(socketMode, radix: 8) == nil {
             throw SettingsError(description: "socketMode must be an octal mode such as \"0660\", not \(socketMode)")
         }
@@ -65,6 +78,9 @@ public struct DaemonSettings: Decodable {
         if let snapshotEvery { configuration.snapshotEvery = snapshotEvery }
         if let pipelinedCommit { configuration.pipelinedCommit = pipelinedCommit }
         if let initialMapBytes { configuration.initialMapBytes = initialMapBytes }
+        if let exchangeThreads { configuration.exchangeThreads = exchangeThreads }
+        if let qubitBudget { configuration.qubitBudget = qubitBudget }
+        if let qubitBudgetWindowSeconds { configuration.qubitBudgetWindowSeconds = qubitBudgetWindowSeconds }
         if let checkpointEvery { configuration.checkpointEvery = checkpointEvery }
         if let checkpointIntervalSeconds { configuration.checkpointIntervalSeconds = checkpointIntervalSeconds }
         if let allowCheapPasswordHashingForTests { configuration.allowCheapPasswordHashingForTests = allowCheapPasswordHashingForTests }

@@ -32,6 +32,10 @@ public enum VarlinkMapping {
             return VarlinkError("\(broker).EavesdroppingDetected", parameters: [
                 "qber": .double(qber), "qberUpperBound": .double(bound), "threshold": .double(threshold),
             ])
+        case .qubitBudgetExceeded(let limit, let window, let until):
+            return VarlinkError("\(broker).QubitBudgetExceeded", parameters: [
+                "limitQubits": .int(limit), "windowSeconds": .int(Int(window)), "retryAfterSeconds": seconds(until: until),
+            ])
         case .keyPoolShort(let needed, let available):
             return VarlinkError("\(broker).InsufficientKeyMaterial", parameters: [
                 "neededBytes": .int(Int(needed)), "availableBytes": .int(Int(available)),

@@ -22,7 +22,11 @@ struct TestBroker {
     var broker: Broker
     let configuration: BrokerConfiguration
 
-    init(rules: IDSRules = IDSRules(), snapshotEvery: UInt64 = 100_000, directory: TemporaryDirectory? = nil) throws {
+    /// `configure` changes the configuration last (after the test defaults below).
+    init(
+        rules: IDSRules = IDSRules(), snapshotEvery: UInt64 = 100_000, directory: TemporaryDirectory? = nil,
+        configure: (inout BrokerConfiguration) -> Void = { _ in }
+    ) throws {
         let directory = try directory ?? TemporaryDirectory(prefix: "qsm-broker")
         let clock = TestClock()
         var configuration = BrokerConfiguration(dataDirectory: directory.path)
@@ -34,6 +38,7 @@ struct TestBroker {
         configuration.defaultQubits = 40_000
         configuration.topUpQubits = 40_000
         configuration.clock = { clock.micros }
+        configure(&configuration)
         self.directory = directory
         self.clock = clock
         self.configuration = configuration
@@ -67,4 +72,17 @@ extension Broker {
 /// The outcome of an async throwing call, for tests that expect success or failure depending on an argument.
 func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
     do { return .success(try await body()) } catch { return .failure(error) }
+}
+
+/// A counter tasks share (an `Atomic` itself cannot be captured by an escaping closure).
+final class SharedCounter: Sendable {
+    private let count: Atomic<Int>
+
+    init(_ value: Int = 0) { count = Atomic(value) }
+
+    var value: Int { count.load(ordering: .relaxed) }
+
+    func add(_ amount: Int = 1) { count.add(amount, ordering: .relaxed) }
+
+    func set(_ value: Int) { count.store(value, ordering: .relaxed) }
 }

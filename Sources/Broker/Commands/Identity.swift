@@ -46,7 +46,7 @@ extension Broker {
         } else if let user, (user.lockedUntil ?? .min) <= now {
             verified = try await crypto.verifyLogin(username: username, password: password, user: user)
         } else if user == nil {
-            crypto.equalizeTiming(password: password)
+            await crypto.equalizeTiming(password: password)
         }
         let token = SessionToken()
         let command = LoginCommand(

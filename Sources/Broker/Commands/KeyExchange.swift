@@ -51,6 +51,10 @@ public struct KeyExchangeOptions: Sendable {
 extension Broker {
     /// Runs BB84 between the session's user and `peer` and adds the key to their pool. An exchange whose
     /// QBER bound is over the threshold aborts: it is recorded, raises an alert, and stores no key.
+    ///
+    /// The simulation waits its turn on the exchange pool's threads and is charged to the user's qubit
+    /// budget (`qubitBudgetExceeded` when spent); cancelling the calling task drops it from the queue or
+    /// stops it between BB84's stages, and nothing is recorded.
     public func establishKey(token: String, peer: String, options: KeyExchangeOptions = KeyExchangeOptions(), caller: Caller)
         async throws(BrokerError) -> KeyExchangeReport
     {
@@ -72,9 +76,16 @@ extension Broker {
         // The simulation runs only for a live session and a real peer; the decider records refusals.
         var outcome: ExchangeOutcome?
         if let user = read({ $0.peekSession(presented, now: now) }), user != peer, read({ $0.users[peer] != nil }) {
-            outcome = try await crypto.runExchange(
-                initiator: user, peer: peer, qubits: qubits, noise: noise, eavesdropper: eavesdropper,
-                basisBias: options.basisBias)
+            // Charged when admitted, so queued exchanges count too; given back if one never ran.
+            let charge = try qubitBudget.charge(user, qubits: qubits, now: now)
+            do {
+                outcome = try await crypto.runExchange(
+                    initiator: user, peer: peer, qubits: qubits, noise: noise, eavesdropper: eavesdropper,
+                    basisBias: options.basisBias)
+            } catch {
+                if error == BrokerCrypto.exchangeNotStarted { qubitBudget.refund(charge) }
+                throw error
+            }
         }
         return try await submit(EstablishKeyCommand(token: presented, peer: peer, outcome: outcome), caller: caller).get()
     }

@@ -76,11 +76,15 @@ method ChangePassword(token: string, oldPassword: string, newPassword: string) -
 # noise (default 0.01) and the fraction of qubits an eavesdropper intercepts (default 0) are simulation
 # options. basisBias is the probability of the key basis (efficient BB84): 0.5 is standard BB84, at most
 # just below 1; by default the exchange picks the bias and sample that give the most key (docs/bb84.md).
-# An exchange whose QBER bound is over 11% aborts with EavesdroppingDetected.
+# An exchange whose QBER bound is over 11% aborts with EavesdroppingDetected. Exchanges wait their turn
+# on a few threads of their own; each user may ask for a budget of qubits in a sliding window
+# (qubitBudget, default 20,000,000 in 600 s, docs/qsmd.md), else QubitBudgetExceeded. An exchange whose
+# caller closes the connection is stopped and nothing is recorded.
 method EstablishKey(token: string, peer: string, qubits: ?int, noise: ?float, eavesdropper: ?float, basisBias: ?float) -> (exchange: Exchange)
 
 # Encrypts body (UTF-8 text) for to and stores it. mode: aes (default), otp (costs the message's size
-# plus 32 bytes of BB84 key) or pqc.
+# plus 32 bytes of BB84 key) or pqc. When the pair's pool is short, otp and aes run up to two key
+# exchanges first, charged to the sender's qubit budget like EstablishKey's.
 method Send(token: string, to: string, body: string, mode: ?string) -> (messageId: string, position: int)
 
 # The session user's messages, newest first.
@@ -122,6 +126,10 @@ error AccessDenied (resource: string)
 
 # The key exchange aborted: the QBER's upper bound exceeds the threshold.
 error EavesdroppingDetected (qber: float, qberUpperBound: float, threshold: float)
+
+# The user's key exchanges asked for more than limitQubits qubits within windowSeconds (EstablishKey and
+# the exchanges Send runs count alike): try again after retryAfterSeconds.
+error QubitBudgetExceeded (limitQubits: int, windowSeconds: int, retryAfterSeconds: int)
 
 # The pair's key pool is too short and no key exchange could top it up.
 error InsufficientKeyMaterial (neededBytes: int, availableBytes: int)

@@ -56,6 +56,21 @@ public final class VarlinkClient {
 
     deinit { close(descriptor) }
 
+    /// Who serves the socket, as the kernel recorded it when the server called listen (`SO_PEERCRED`):
+    /// check it before sending a password or token, since anyone who can write the socket's directory
+    /// can put a socket there.
+    public func serverCredentials() throws(VarlinkClientError) -> PeerCredentials {
+        // Linux's struct ucred, which Glibc does not expose to Swift.
+        var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0,
+              Int(length) == MemoryLayout.size(ofValue: credentials)
+        else {
+            throw .connection("cannot read the server's credentials: \(String(cString: strerror(errno)))")
+        }
+        return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
+    }
+
     /// Calls `method` and returns its reply's parameters, or throws its error reply.
     public func call(_ method: String, _ parameters: [String: Any] = [:]) throws(VarlinkClientError) -> [String: Any] {
         try send(method, parameters, more: false)

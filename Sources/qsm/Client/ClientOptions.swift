@@ -5,22 +5,38 @@ import Varlink
 /// Options of every command that talks to qsmd.
 struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The daemon's socket (default: $QSM_SOCKET, else var/qsm/qsm.sock, where tools/run puts it).", valueName: "PATH"))
+        "The daemon's socket (default: $QSM_SOCKET, else var/qsm/qsm.sock, where tools/run puts it, resolved "
+            + "only in a directory no other user can write).", valueName: "PATH"))
     var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The user qsmd runs as, by uid or name (default: $QSM_SERVER_UID). qsm talks only to a socket served "
+            + "by root, by yourself or by this user.", valueName: "UID"))
+    var serverUid: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON.")
     var json = false
 
+    /// The socket given by option or environment, or the default relative to the working directory.
     var socketPath: String {
-        socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"] ?? "var/qsm/qsm.sock"
+        socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"] ?? ServerCheck.defaultSocket
     }
 
+    /// Connects, refusing a default socket in a directory others can write and a server that is not
+    /// root, the caller or the configured user (SO_PEERCRED): every command sends a password or a token.
     func connect() throws -> VarlinkClient {
+        let explicit = socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"]
+        if explicit == nil { try ServerCheck.checkDefaultSocketDirectories() }
+        let path = explicit ?? ServerCheck.defaultSocket
+        let trusted = try ServerCheck.trustedServerUID(serverUid ?? ProcessInfo.processInfo.environment["QSM_SERVER_UID"])
+        let client: VarlinkClient
         do {
-            return try VarlinkClient(socketPath: socketPath)
+            client = try VarlinkClient(socketPath: path)
         } catch {
             throw ConnectionError(description: "\(error) (is qsmd running? tools/run starts it)")
         }
+        try ServerCheck.checkServer(of: client, socket: path, trusted: trusted)
+        return client
     }
 }
 

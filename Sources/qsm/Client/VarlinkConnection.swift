@@ -25,6 +25,8 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         case "AccessDenied": return "access denied: \(p["resource"] ?? "not yours") (recorded)"
         case "EavesdroppingDetected":
             return "key exchange aborted, possible eavesdropper: QBER \(p["qber"] ?? "?"), bound \(p["qberUpperBound"] ?? "?") over the threshold \(p["threshold"] ?? "?")"
+        case "QubitBudgetExceeded":
+            return "key exchange budget used up (\(p["limitQubits"] ?? "?") qubits per user in \(p["windowSeconds"] ?? "?") s): try again in \(p["retryAfterSeconds"] ?? "?") s"
         case "InsufficientKeyMaterial": return "not enough BB84 key: \(p["availableBytes"] ?? "?") bytes, \(p["neededBytes"] ?? "?") needed"
         case "InvalidInput": return "invalid \(p["field"] ?? "input"): \(p["reason"] ?? "")"
         case "Throttled": return "too many messages: sending resumes in \(p["retryAfterSeconds"] ?? "?") s"
