@@ -137,7 +137,8 @@ error InsufficientKeyMaterial (neededBytes: int, availableBytes: int)
 # A parameter is malformed or out of bounds.
 error InvalidInput (field: string, reason: string)
 
-# Too many sends: sending resumes after this many seconds.
+# Too many sends (from this user, or from the caller's uid) or registrations (from the caller's uid):
+# the call is accepted again after this many seconds.
 error Throttled (retryAfterSeconds: int)
 
 # A stored message failed authentication: it was altered after it was sent.
