@@ -78,10 +78,10 @@ extension QSM.Forensics {
 
         @OptionGroup var options: ForensicsOutputOptions
 
-        @Option(name: .long, help: ArgumentHelp("Recorded at or after TIME (as log export).", valueName: "TIME"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Recorded at or after TIME (as log export).", valueName: "TIME"))
         var since: String?
 
-        @Option(name: .long, help: ArgumentHelp("Recorded before TIME (exclusive).", valueName: "TIME"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Recorded before TIME (exclusive).", valueName: "TIME"))
         var until: String?
 
         func run() async throws {

@@ -25,14 +25,15 @@ struct EventFilterOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only events whose actor is U.", valueName: "U"))
     var actor: String?
 
+    // Unconditional: `--since -1h` (the documented form) takes "-1h" as the value, not as an option.
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp(
             "Recorded at or after TIME: RFC 3339, a date, now, or relative (-90s, -15m, -1h, -2d, -1w).",
             valueName: "TIME"))
     var since: String?
 
-    @Option(name: .long, help: ArgumentHelp("Recorded before TIME (exclusive); forms as --since.", valueName: "TIME"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Recorded before TIME (exclusive); forms as --since.", valueName: "TIME"))
     var until: String?
 
     /// The query these options describe; relative times count from now.
