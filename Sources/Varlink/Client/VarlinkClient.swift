@@ -98,9 +98,17 @@ public final class VarlinkClient {
         data.append(0)
         var sent = 0
         while sent < data.count {
-            let count = data.withUnsafeBytes { write(descriptor, $0.baseAddress! + sent, $0.count - sent) }
+            // MSG_NOSIGNAL: a service that closes mid-call (a frame over its limit) is an error to report,
+            // not a SIGPIPE that kills the caller without a word.
+            let count = data.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw .connection("the service closed the connection") }
+            guard count > 0 else {
+                // The service may have said why before it closed (FrameTooLarge): that reply is the answer.
+                do { _ = try readReply() } catch {
+                    if case .reply = error { throw error }
+                }
+                throw .connection("the service closed the connection")
+            }
             sent += count
         }
     }

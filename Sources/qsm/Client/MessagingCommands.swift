@@ -58,6 +58,23 @@ extension QSM {
             if message != nil && file != nil { throw ValidationError("give MESSAGE or --file, not both") }
         }
 
+        /// More than qsmd could ever take (its messages are 64 KiB unless configured, its calls a few MiB):
+        /// reading stops here instead of holding a file of any size, and the limit is said plainly.
+        static let readLimit = 16 << 20
+
+        static func readBounded(_ handle: FileHandle, from source: String) throws -> Data {
+            let data = try handle.read(upToCount: readLimit + 1) ?? Data()
+            guard data.count <= readLimit else {
+                FileHandle.standardError.write(Data("""
+                    qsm: the message from \(source) is larger than 16 MiB; qsmd takes messages of at most its \
+                    maxMessageBytes (64 KiB unless configured; docs/qsmd.md)
+
+                    """.utf8))
+                throw ExitCode(64)
+            }
+            return data
+        }
+
         func run() throws {
             let token = try SessionStore.token()
             let body: String
@@ -69,12 +86,16 @@ extension QSM {
                     """.utf8))
                 body = message
             } else if let file {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw ValidationError("cannot read \(file)")
-                }
-                body = String(decoding: data, as: UTF8.self)
+                guard let handle = FileHandle(forReadingAtPath: file) else { throw ValidationError("cannot read \(file)") }
+                body = String(decoding: try Self.readBounded(handle, from: file), as: UTF8.self)
             } else {
-                body = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                if isatty(STDIN_FILENO) == 1 {
+                    FileHandle.standardError.write(Data("type the message, end with Ctrl-D\n".utf8))
+                }
+                var text = String(decoding: try Self.readBounded(.standardInput, from: "standard input"), as: UTF8.self)
+                // `echo msg | qsm send` sends "msg", not "msg\n": one final newline is the shell's, not the message's.
+                if text.hasSuffix("\n") { text.removeLast() }
+                body = text
             }
             var parameters: [String: Any] = ["token": token, "to": peer, "body": body]
             if let mode { parameters["mode"] = mode }

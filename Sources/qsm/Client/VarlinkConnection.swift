@@ -34,6 +34,9 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         case "MethodNotFound": return "the daemon does not know \(p["method"] ?? "this method")"
         case "InterfaceNotFound": return "the daemon does not serve \(p["interface"] ?? "this interface")"
         case "InvalidParameter": return "invalid parameter \(p["parameter"] ?? "")"
+        case "FrameTooLarge":
+            return "too large: qsmd takes calls of at most \(p["limit"] ?? "?") bytes, and messages of at most its "
+                + "maxMessageBytes (64 KiB unless configured; docs/qsmd.md)"
         default:
             let detail = p.isEmpty ? "" : " " + (String(data: (try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys])) ?? Data(), encoding: .utf8) ?? "")
             return "\(name)\(detail)"
