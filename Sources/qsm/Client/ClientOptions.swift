@@ -60,12 +60,25 @@ enum SessionStore {
         _ = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
-    /// The saved token, or an error telling the user to log in.
-    static func token() throws -> String {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+    /// The saved token; without one, one line telling the user to log in and exit status 69 (as for the
+    /// daemon's own refusals). A session past its expiresAt is not sent (the daemon would refuse it and
+    /// count each try as a stale token): the line says when it expired and the file is dropped.
+    static func token(now: Date = Date()) throws -> String {
+        func refuse(_ line: String) -> ExitCode {
+            FileHandle.standardError.write(Data("qsm: \(line)\n".utf8))
+            return ExitCode(69)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw refuse("not logged in: run qsm login USER") }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let token = object["token"] as? String
-        else { throw ConnectionError(description: "not logged in: run qsm login USER") }
+        else { throw refuse("\(path) is not a session file: run qsm login USER to replace it") }
+        let user = object["username"] as? String ?? "USER"
+        if let expiresAt = (object["expiresAt"] as? NSNumber)?.int64Value, expiresAt > 0,
+           Double(expiresAt) / 1_000_000 <= now.timeIntervalSince1970
+        {
+            remove()
+            throw refuse("the session for \(user) expired at \(Output.time(expiresAt)); run qsm login \(user)")
+        }
         return token
     }
 
@@ -131,6 +144,7 @@ func runClient(_ body: () throws -> Void) throws {
         try body()
     } catch let error as VarlinkCallError {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
+        if error.name.hasSuffix(".InvalidSession") { SessionStore.remove() }
         throw ExitCode(1)
     } catch let error as ConnectionError {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
@@ -139,6 +153,9 @@ func runClient(_ body: () throws -> Void) throws {
         switch error {
         case .reply(let name, _):
             FileHandle.standardError.write(Data("qsm: \(VarlinkCallError.explain(name, error.parameters))\n".utf8))
+            // The daemon ended the session (expiry, logout, password change): sending the token again would
+            // only be refused again, and counted as a stale token.
+            if name.hasSuffix(".InvalidSession") { SessionStore.remove() }
             throw ExitCode(1)
         case .connection(let reason):
             FileHandle.standardError.write(Data("qsm: qsmd: \(reason)\n".utf8))
