@@ -26,7 +26,13 @@ extension QSM {
                 if let eavesdrop { parameters["eavesdropper"] = eavesdrop }
                 if let basisBias { parameters["basisBias"] = basisBias }
                 try runClient {
-                    let reply = try options.connect().call("io.qsm.Broker.EstablishKey", parameters)
+                    let reply: [String: Any]
+                    do {
+                        reply = try options.connect().call("io.qsm.Broker.EstablishKey", parameters)
+                    } catch let error as VarlinkClientError {
+                        guard case .reply(let name, _) = error, name.hasSuffix(".EavesdroppingDetected") else { throw error }
+                        try reportAbort(error.parameters)
+                    }
                     let e = reply["exchange"] as? [String: Any] ?? [:]
                     if options.json { Output.json(reply); return }
                     print("key \(e["keyId"] ?? "") with \(peer)")
@@ -35,6 +41,23 @@ extension QSM {
                     print(String(format: "  leaked %lld bits in reconciliation (f = %.3f), final key %lld bits",
                                  Output.int(e["leakedBits"]), Output.double(e["efficiency"]), Output.int(e["finalBits"])))
                 }
+            }
+
+            /// An aborted exchange in the same units as a completed one (percentages), naming the alert it
+            /// raises; with --json, an object on standard output. Exit status 1 either way.
+            private func reportAbort(_ p: [String: Any]) throws -> Never {
+                let (qber, bound, threshold) = (Output.double(p["qber"]), Output.double(p["qberUpperBound"]), Output.double(p["threshold"]))
+                if options.json {
+                    Output.json([
+                        "aborted": true, "reason": "eavesdroppingDetected", "peer": peer, "qber": qber, "qberUpperBound": bound,
+                        "threshold": threshold, "alert": "qkd_abort",
+                    ] as [String: Any])
+                } else {
+                    let figures = String(format: "QBER %.2f%% (upper bound %.2f%%, abort above %.0f%%)", qber * 100, bound * 100, threshold * 100)
+                    FileHandle.standardError.write(Data(
+                        "qsm: key exchange with \(peer) aborted, possible eavesdropper: \(figures); no key was stored, and a qkd_abort alert was raised\n".utf8))
+                }
+                throw ExitCode(1)
             }
         }
     }
