@@ -29,9 +29,7 @@ public final class Broker: Sendable {
     /// Opens (or creates) the data directory: the log, the master key and the state (snapshot plus tail).
     public init(configuration: BrokerConfiguration) throws {
         self.configuration = configuration
-        try FileManager.default.createDirectory(
-            atPath: configuration.dataDirectory, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
+        try Self.prepareDataDirectory(configuration.dataDirectory)
         crypto = try BrokerCrypto(configuration: configuration)
         qubitBudget = QubitBudget(limit: configuration.qubitBudget, windowSeconds: configuration.qubitBudgetWindowSeconds)
         var logOptions = EventStore.Options()
@@ -84,6 +82,34 @@ public final class Broker: Sendable {
         let job = BlockingCommand(command, caller: .local)
         guard writer.submit(job) else { throw .unavailable("the broker is shutting down") }
         _ = try job.wait().get()
+    }
+
+    /// Creates the data directory (mode 0700) when it is missing; a path that is not a directory, or one
+    /// this uid cannot create or write, is one line naming the path and the problem, not a Foundation
+    /// error dump.
+    static func prepareDataDirectory(_ path: String) throws(BrokerError) {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw .unavailable("the data directory \(path) exists and is not a directory")
+            }
+            guard access(path, W_OK | X_OK) == 0 else {
+                throw .unavailable("the data directory \(path) is not writable by uid \(geteuid()) (owner uid \(status.st_uid), "
+                    + "mode \(String(status.st_mode & 0o7777, radix: 8)))")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            // Name the nearest existing ancestor and why it refused: that is what the operator must fix.
+            var ancestor = (path as NSString).deletingLastPathComponent
+            while !ancestor.isEmpty, ancestor != "/", stat(ancestor, &status) != 0 { ancestor = (ancestor as NSString).deletingLastPathComponent }
+            let reason = status.st_mode & S_IFMT != S_IFDIR ? "\(ancestor) is not a directory"
+                : access(ancestor, W_OK | X_OK) != 0 ? "\(ancestor) is not writable by uid \(geteuid())"
+                : "\(error.localizedDescription)"
+            throw .unavailable("cannot create the data directory \(path): \(reason)")
+        }
     }
 
     /// Answers what is queued, appends a last checkpoint and a snapshot, and closes the log.

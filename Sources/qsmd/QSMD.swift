@@ -105,6 +105,9 @@ struct QSMD: AsyncParsableCommand {
         } catch let refusal as StartupRefusal {
             logger.critical("Refusing to start: \(refusal)")
             throw ExitCode(65)  // EX_DATAERR: the log or its signing key is not what it should be
+        } catch BrokerError.unavailable(let reason) {
+            logger.critical("Cannot use the data directory: \(reason)")
+            throw ExitCode(74)  // EX_IOERR
         } catch BrokerError.invalidParameter(let name, let reason) {
             logger.critical("Cannot use the configuration", metadata: ["\(name)": "\(reason)"])
             throw ExitCode(78)  // EX_CONFIG: a witness inside the data directory, another log's witness
