@@ -120,8 +120,15 @@ func openReadOnly(_ options: DataOptions) throws -> EventStore {
         return try EventStore(directory: options.logDirectory, mode: .readOnly)
     } catch {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
-        throw ExitCode(66)  // EX_NOINPUT
+        throw ExitCode(openFailureStatus(error))
     }
+}
+
+/// The exit status for a log that cannot be opened: 77 when this uid may not read it (EX_NOPERM), 66
+/// (EX_NOINPUT) otherwise, as docs/forensics.md lists.
+func openFailureStatus(_ error: EventLogError) -> Int32 {
+    if case .permissionDenied = error { return 77 }
+    return 66
 }
 
 /// Prints `object` as one line of JSON with sorted keys.

@@ -30,7 +30,7 @@ extension QSM.Forensics {
             }
             let log: EventStore
             do { log = try EventStore(directory: options.directory.data + "/log", mode: .readOnly) } catch {
-                fail("\(error)", status: 66)
+                fail("\(error)", status: openFailureStatus(error))
             }
             let isTerminal = isatty(STDERR_FILENO) == 1
             let report: IDSRescan.Report
