@@ -117,7 +117,7 @@ let package = Package(
         // Replays tools/fuzz.d/corpus and tools/fuzz.d/regressions through the fuzz entry functions.
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "QKDTests", dependencies: ["QKD", "QSMTesting"]),
-        .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting"]),
+        .testTarget(name: "QSMCryptoTests", dependencies: ["QSMCrypto", "CSodium", crypto, "QSMTesting", "EventLog"]),
     ]
 )
 

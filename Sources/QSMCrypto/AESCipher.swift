@@ -30,14 +30,10 @@ public enum AESCipher {
             throw .mismatchedKeyMaterial(reason: "aes nonce belongs to another block")
         }
         let counter = nonce.counter
-        do {
-            let box = try AES.GCM.seal(
-                message, using: key.key, nonce: AES.GCM.Nonce(data: nonceBytes(counter: counter)),
-                authenticating: context.associatedData(mode: mode))
-            return AESSealed(counter: counter, ciphertext: Data.joined(box.ciphertext, box.tag))
-        } catch {
-            throw .primitiveFailed(operation: "AES-256-GCM seal")
-        }
+        let sealed = try sealGCM(
+            message, key: key.key, nonce: nonceBytes(counter: counter),
+            associatedData: context.associatedData(mode: mode))
+        return AESSealed(counter: counter, ciphertext: sealed)
     }
 
     /// Opens a sealed message; nothing is returned unless it authenticates.
@@ -47,11 +43,35 @@ public enum AESCipher {
         guard sealed.ciphertext.count >= 16 else {
             throw .malformedCiphertext(reason: "aes ciphertext is \(sealed.ciphertext.count) bytes, shorter than the tag")
         }
+        return try openGCM(
+            sealed.ciphertext, key: key.key, nonce: nonceBytes(counter: sealed.counter),
+            associatedData: context.associatedData(mode: mode))
+    }
+
+    /// AES-256-GCM under `key` and a 96-bit `nonce`: the ciphertext followed by the 16-byte tag, as
+    /// ``AESSealed/ciphertext`` stores it. ``seal(_:context:key:nonce:)`` calls it with the block's key, the
+    /// counter's nonce and the message context; PublishedVectorTests checks it against NIST's vectors.
+    static func sealGCM(
+        _ message: Data, key: SymmetricKey, nonce: Data, associatedData: [UInt8]
+    ) throws(QSMCryptoError) -> Data {
+        do {
+            let box = try AES.GCM.seal(
+                message, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: associatedData)
+            return Data.joined(box.ciphertext, box.tag)
+        } catch {
+            throw .primitiveFailed(operation: "AES-256-GCM seal")
+        }
+    }
+
+    /// Opens what ``sealGCM(_:key:nonce:associatedData:)`` made; nothing is returned unless it authenticates.
+    /// - Throws: ``QSMCryptoError/authenticationFailed``.
+    static func openGCM(
+        _ sealed: Data, key: SymmetricKey, nonce: Data, associatedData: [UInt8]
+    ) throws(QSMCryptoError) -> Data {
         do {
             let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: nonceBytes(counter: sealed.counter)),
-                ciphertext: sealed.ciphertext.dropLast(16), tag: sealed.ciphertext.suffix(16))
-            return try AES.GCM.open(box, using: key.key, authenticating: context.associatedData(mode: mode))
+                nonce: AES.GCM.Nonce(data: nonce), ciphertext: sealed.dropLast(16), tag: sealed.suffix(16))
+            return try AES.GCM.open(box, using: key, authenticating: associatedData)
         } catch {
             throw .authenticationFailed
         }
