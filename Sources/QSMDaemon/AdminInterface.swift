@@ -31,7 +31,15 @@ public enum AdminInterface {
         }
         interface.streamingMethod("WatchAlerts") { call, replier in
             let caller = try await admin(call, "WatchAlerts")
-            var seen = try await mapped { () async throws(BrokerError) in try await broker.alerts(limit: 1, caller: caller, method: "WatchAlerts") }.first?.position ?? 0
+            let last = try VarlinkMapping.optionalInt(call, "last")
+            // The latest alerts and the position to follow from come from one read: none falls between.
+            let recent = try await mapped { () async throws(BrokerError) in
+                try await broker.alerts(limit: last ?? 1, caller: caller, method: "WatchAlerts")
+            }
+            var seen = recent.first?.position ?? 0
+            if last != nil {
+                for item in recent.reversed() { try await replier.send(["alert": alert(item)]) }
+            }
             for await _ in broker.changes() {
                 let fresh = try await mapped { () async throws(BrokerError) in try await broker.alerts(after: seen, caller: caller) }
                 for item in fresh {

@@ -182,8 +182,9 @@ type ProjectionDigest (name: string, live: string, rebuilt: string)
 # Recorded alerts, newest first.
 method Alerts(limit: ?int) -> (alerts: []Alert)
 
-# Alerts as they are raised (call with more).
-method WatchAlerts() -> (alert: Alert)
+# Alerts as they are raised (call with more). With last, the latest last alerts (1-10,000) come first,
+# oldest first, then each new one: nothing raised between them is missed, as tail -f does.
+method WatchAlerts(last: ?int) -> (alert: Alert)
 
 # Events from position from (default 1), at most limit (default 100), one per reply (call with more).
 method ReadEvents(from: ?int, limit: ?int) -> (event: Event)

@@ -109,15 +109,15 @@ extension String {
 extension QSM {
     struct Alerts: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Intrusion detection alerts (administrators).")
-        @Flag(help: "Keep printing alerts as they are raised.") var follow = false
-        @Option(help: "At most this many (default 100).") var limit: Int?
+        @Flag(help: "Print the latest alerts, then each new one as it is raised (as tail -f does).") var follow = false
+        @Option(help: "At most this many (default 100; with --follow, the latest 10 before following).") var limit: Int?
         @OptionGroup var options: ClientOptions
 
         func run() throws {
             try runClient {
                 let connection = try options.connect()
                 if follow {
-                    try connection.stream("io.qsm.Admin.WatchAlerts") { reply in
+                    try connection.stream("io.qsm.Admin.WatchAlerts", ["last": limit ?? 10]) { reply in
                         if let alert = reply["alert"] as? [String: Any] { Self.show(alert, json: options.json) }
                         fflush(nil)
                         return true
