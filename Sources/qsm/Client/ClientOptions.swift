@@ -33,7 +33,7 @@ struct ClientOptions: ParsableArguments {
         do {
             client = try VarlinkClient(socketPath: path)
         } catch {
-            throw ConnectionError(description: "\(error) (is qsmd running? tools/run starts it)")
+            throw ConnectionError(description: ConnectFailure.explain(path: path))
         }
         try ServerCheck.checkServer(of: client, socket: path, trusted: trusted)
         return client
