@@ -145,7 +145,7 @@ func runClient(_ body: () throws -> Void) throws {
     } catch let error as VarlinkCallError {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
         if error.name.hasSuffix(".InvalidSession") { SessionStore.remove() }
-        throw ExitCode(1)
+        throw ExitCode(VarlinkCallError.isInputError(error.name) ? 64 : 1)
     } catch let error as ConnectionError {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
         throw ExitCode(69)  // EX_UNAVAILABLE
@@ -156,7 +156,7 @@ func runClient(_ body: () throws -> Void) throws {
             // The daemon ended the session (expiry, logout, password change): sending the token again would
             // only be refused again, and counted as a stale token.
             if name.hasSuffix(".InvalidSession") { SessionStore.remove() }
-            throw ExitCode(1)
+            throw ExitCode(VarlinkCallError.isInputError(name) ? 64 : 1)
         case .connection(let reason):
             FileHandle.standardError.write(Data("qsm: qsmd: \(reason)\n".utf8))
             throw ExitCode(69)

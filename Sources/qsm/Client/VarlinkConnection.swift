@@ -12,6 +12,20 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         description = VarlinkCallError.explain(name, parameters)
     }
 
+    /// The daemon's parameter names as the command line speaks of them.
+    static let cliWords: [String: String] = [
+        "to": "the recipient", "peer": "the peer", "body": "the message", "mode": "--mode", "username": "the username",
+        "password": "the password", "newPassword": "the new password", "messageId": "the message id", "limit": "--limit",
+        "qubits": "--qubits", "noise": "--noise", "eavesdropper": "--eavesdrop", "basisBias": "--basis-bias",
+        "projection": "--projection", "window": "--window", "from": "--from",
+    ]
+
+    /// Whether the daemon refused the call's input (exit status 64, as for the command line's own usage
+    /// errors) rather than the state of things (1).
+    static func isInputError(_ name: String) -> Bool {
+        name.hasSuffix(".InvalidInput") || name.hasSuffix(".InvalidParameter")
+    }
+
     /// One clear line for a user.
     static func explain(_ name: String, _ p: [String: Any]) -> String {
         let short = name.split(separator: ".").last.map(String.init) ?? name
@@ -28,7 +42,9 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         case "QubitBudgetExceeded":
             return "key exchange budget used up (\(p["limitQubits"] ?? "?") qubits per user in \(p["windowSeconds"] ?? "?") s): try again in \(p["retryAfterSeconds"] ?? "?") s"
         case "InsufficientKeyMaterial": return "not enough BB84 key: \(p["availableBytes"] ?? "?") bytes, \(p["neededBytes"] ?? "?") needed"
-        case "InvalidInput": return "invalid \(p["field"] ?? "input"): \(p["reason"] ?? "")"
+        case "InvalidInput":
+            let field = p["field"] as? String ?? "input"
+            return "\(cliWords[field] ?? field): \(p["reason"] ?? "")"
         case "Throttled": return "too many messages: sending resumes in \(p["retryAfterSeconds"] ?? "?") s"
         case "PermissionDenied": return "permission denied: administrators only"
         case "MethodNotFound": return "the daemon does not know \(p["method"] ?? "this method")"
