@@ -1,4 +1,5 @@
 import ArgumentParser
+import Broker
 
 /// qsm: the command line of the qsm broker.
 @main
@@ -11,6 +12,7 @@ struct QSM: AsyncParsableCommand {
             tools/run puts it); a login keeps its session in $QSM_HOME/session.json (default ~/.qsm), mode \
             0600. Offline subcommands (audit, log) open a data directory read-only and work while qsmd runs.
             """,
+        version: Release.version,
         subcommands: [
             Register.self, Login.self, Logout.self, Passwd.self, Key.self, Send.self, Inbox.self, Read.self,
             History.self, Dashboard.self, Alerts.self, Admin.self, Audit.self, Log.self, Forensics.self, Demo.self,

@@ -19,7 +19,8 @@ struct QSMD: AsyncParsableCommand {
             key in DIR/master.key (mode 0600). Serves io.qsm.Broker and io.qsm.Admin over Varlink on a Unix \
             socket (default DIR/qsm.sock, mode 0660) until SIGTERM or SIGINT, then lets running calls finish, \
             commits, and exits with status 0. io.qsm.Admin is for root, qsmd's own uid and --admin-group.
-            """)
+            """,
+        version: Release.version)
 
     @Option(name: .long, help: ArgumentHelp("The data directory; created mode 0700 if missing.", valueName: "DIR"))
     var data: String
@@ -119,7 +120,7 @@ struct QSMD: AsyncParsableCommand {
         let socketPath = socket ?? dataDirectory + "/qsm.sock"
         var server = VarlinkServerConfiguration(
             socketPath: socketPath,
-            info: VarlinkServiceInfo(vendor: "qsm", product: "qsmd", version: "0.1.0", url: "https://github.com/qsm/qsm"))
+            info: VarlinkServiceInfo(vendor: "qsm", product: "qsmd", version: Release.version, url: "https://github.com/qsm/qsm"))
         settings.apply(to: &server)
         // Administrators are not limited per uid and may use the reserved connections.
         server.isPrivileged = { peer in admins.isAdmin(peer) }
