@@ -24,11 +24,15 @@ struct SettingsValidationTests {
         let config = directory.appending("qsmd.json")
         let socket = directory.appending("qsm.sock")
         try JSONSerialization.data(withJSONObject: [field: value]).write(to: URL(fileURLWithPath: config))
-        let (status, _, err) = try await ChildProcess.run(
-            Products.qsmd, ["--data", directory.appending("data"), "--socket", socket, "--config", config])
+        let child = try ChildProcess(Products.qsmd, ["--data", directory.appending("data"), "--socket", socket, "--config", config])
+        // A refused value stops qsmd at once; an accepted one serves: wait for one or the other, bounded.
+        _ = try await child.waitForLine(timeout: .seconds(60)) { _ in Daemon.answers(socket) }
+        if Daemon.answers(socket) { child.kill(SIGTERM) }
+        let status = try await child.wait()
+        let err = child.standardError
         #expect(status == 78, "\(field) = \(value): exit \(status) \(err)")
         #expect(err.contains("Cannot use the configuration") && err.contains("\(field) must be"), "\(field) = \(value): \(err)")
-        #expect(!FileManager.default.fileExists(atPath: socket), "\(field) = \(value): the socket was served anyway")
+        #expect(!FileManager.default.fileExists(atPath: socket), "\(field) = \(value): the socket was served")
     }
 
     /// The edges of each range are accepted: the refusals above are the rules, not a broken parser.
