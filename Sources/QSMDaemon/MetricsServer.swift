@@ -51,11 +51,13 @@ public struct MetricsEndpoint: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    /// 127.0.0.0/8 and ::1 (also written in full or as ::ffff:127.x.y.z).
+    /// 127.0.0.0/8 and ::1 (also written in full), and 127.0.0.0/8 mapped into IPv6 however it is
+    /// written (::ffff:127.0.0.1, ::ffff:7f00:1).
     static func isLoopback(_ address: String) -> Bool {
-        if address.hasPrefix("127.") || address.lowercased().hasPrefix("::ffff:127.") { return true }
+        if address.hasPrefix("127.") { return true }
         var bytes = [UInt8](repeating: 0, count: 16)
         guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return false }
+        if bytes.prefix(10).allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff { return bytes[12] == 127 }
         return bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1
     }
 
