@@ -4,6 +4,9 @@ import QSMCrypto
 import QSMEvents
 import Synchronization
 import SwiftProtobuf
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The qsm broker, in-process: commands are values decided against projection state by the log's one
 /// writer, and their events appended in pipelined group commits; queries answer from the same state.

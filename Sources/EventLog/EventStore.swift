@@ -1,5 +1,8 @@
 internal import CLMDB
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// qsm's durable, append-only, hash-chained event log on LMDB.
 ///

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why a socket could not be reached, in words that point at the fix: the hint about starting qsmd is
 /// for a missing socket only, and tools/run is named only for the checkout's default path.

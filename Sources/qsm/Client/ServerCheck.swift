@@ -1,5 +1,8 @@
 import Foundation
 import Varlink
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The client's side of the socket's trust: a password or token goes only to qsmd. A socket path can be
 /// planted by whoever can write its directory (security review, issue 16 item 8: `cd /dev/shm; qsm login
