@@ -147,18 +147,23 @@ public final class EventStore: Sendable {
     }
 
     private static func checkExistingLog(_ path: String, writable: Bool) throws(EventLogError) {
-        // stat, not fileExists: a directory this uid may not enter must say "permission denied", not
+        // access, not fileExists: a directory this uid may not enter must say "permission denied", not
         // "no such directory" or "not a qsm event log".
-        var status = stat()
-        guard stat(path, &status) == 0 else {
+        guard access(path, F_OK) == 0 else {
             if errno == EACCES {
                 throw .permissionDenied(path: path, detail: "a directory above it may not be entered by uid \(geteuid())")
             }
             throw .notFound(path: path)
         }
-        guard status.st_mode & S_IFMT == S_IFDIR else { throw .notALog(path: path, reason: "it is a file, not a directory") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .notALog(path: path, reason: "it is a file, not a directory")
+        }
         guard access(path, R_OK | X_OK) == 0 else {
-            throw .permissionDenied(path: path, detail: "uid \(geteuid()) may not read it (owner uid \(status.st_uid), mode \(String(status.st_mode & 0o7777, radix: 8)))")
+            let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
+            let owner = (attributes[.ownerAccountID] as? NSNumber)?.stringValue ?? "?"
+            let mode = (attributes[.posixPermissions] as? NSNumber).map { String($0.intValue, radix: 8) } ?? "?"
+            throw .permissionDenied(path: path, detail: "uid \(geteuid()) may not read it (owner uid \(owner), mode \(mode))")
         }
         let data = path + "/data.mdb"
         guard FileManager.default.fileExists(atPath: data) else { throw .notALog(path: path, reason: "it has no data.mdb") }
