@@ -53,7 +53,7 @@ public enum VarlinkBrokerFuzzer {
                 value += 1
                 return value
             }
-            let caller = Caller(peer: EventLog.PeerCredentials(uid: 1001, gid: 1001, pid: 4242))
+            let caller = Self.harnessCaller(round: round)
             var values: [(String, String)] = []
             var tokens: [String] = []
             for name in ["alice", "bob"] {
@@ -71,11 +71,19 @@ public enum VarlinkBrokerFuzzer {
             substitutions.withLock { $0 = values }
         }
 
+        /// The harness's own caller for a round of users: a uid of its own per round, so the per-source
+        /// registration and login limits (docs/ids.md) that the fuzzed calls may trip never refuse the
+        /// harness, which is not what is being fuzzed.
+        static func harnessCaller(round: Int) -> Caller {
+            let uid = UInt32(20_000 + round % 40_000)
+            return Caller(peer: EventLog.PeerCredentials(uid: uid, gid: uid, pid: 4242))
+        }
+
         /// Logs the current users in again, or enrols new ones when either login fails.
         func renewSessions() async throws {
             let values = substitutions.withLock { $0 }
             let lookup = Dictionary(values, uniquingKeysWith: { first, _ in first })
-            let caller = Caller(peer: EventLog.PeerCredentials(uid: 1001, gid: 1001, pid: 4242))
+            let caller = Self.harnessCaller(round: generation.withLock { $0 })
             var renewed = values
             for name in ["alice", "bob"] {
                 guard let user = lookup["%\(name)"], let password = lookup["$\(name)"],
