@@ -1,5 +1,6 @@
 public import EventLog
 import Foundation
+import Dispatch
 import QSMCrypto
 import QSMEvents
 import Synchronization
@@ -82,9 +83,17 @@ public final class Broker: Sendable {
 
     /// Queues `command` and blocks this thread until its batch is durable (start-up only).
     private func runBlocking<Command: BrokerCommand>(_ command: Command) throws(BrokerError) {
-        let job = BlockingCommand(command, caller: .local)
+        // The writer runs on its own threads, so blocking this one (the start, before any call) cannot
+        // starve it.
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Command.Output, BrokerError>?>(nil)
+        let job = PendingCommand(command, caller: .local) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
         guard writer.submit(job) else { throw .unavailable("the broker is shutting down") }
-        _ = try job.wait().get()
+        done.wait()
+        _ = try outcome.withLock { $0 ?? .failure(.unavailable("command was not decided")) }.get()
     }
 
     /// Creates the data directory (mode 0700) when it is missing; a path that is not a directory, or one
@@ -141,7 +150,7 @@ public final class Broker: Sendable {
     /// Queues `command` for the writer and returns its outcome once its events are durable.
     func submit<Command: BrokerCommand>(_ command: Command, caller: Caller) async -> Result<Command.Output, BrokerError> {
         await withCheckedContinuation { continuation in
-            let job = PendingCommand(command, caller: caller, continuation: continuation)
+            let job = PendingCommand(command, caller: caller) { continuation.resume(returning: $0) }
             if !writer.submit(job) { job.finish(failure: .unavailable("the broker is shutting down")) }
         }
     }

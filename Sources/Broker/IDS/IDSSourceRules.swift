@@ -112,6 +112,14 @@ extension IDSProjection {
         sourceLocks[source] = max(sourceLocks[source] ?? .min, at + seconds * 1_000_000)
     }
 
+    /// Pauses `source` in the throttle table at `table` for the throttle of `level`, dropping pauses that
+    /// have ended (the table stays as small as the sources paused now).
+    private mutating func pause(_ table: WritableKeyPath<Self, [String: Int64]>, _ source: String, level: UInt32, at now: Int64) {
+        let seconds = Self.grown(rules.throttleSeconds, level: level, max: rules.maxLockoutSeconds)
+        self[keyPath: table] = self[keyPath: table].filter { $0.value > now }
+        self[keyPath: table][source] = now + seconds * 1_000_000
+    }
+
     /// A registration, or one refused because the name is taken: farming and enumeration both show here.
     mutating func registrationAttempt(_ event: QSMEvent, mark: Mark) {
         let source = Self.source(of: event)
@@ -120,9 +128,7 @@ extension IDSProjection {
             event: event, summary: "\(source) tried to register \(rules.accountFarming.count) accounts within "
                 + "\(rules.accountFarming.windowSeconds) s; its registrations are paused for a while")
         {
-            let seconds = Self.grown(rules.throttleSeconds, level: level, max: rules.maxLockoutSeconds)
-            registrationThrottles = registrationThrottles.filter { $0.value > event.recordedAtUs }
-            registrationThrottles[source] = event.recordedAtUs + seconds * 1_000_000
+            pause(\.registrationThrottles, source, level: level, at: event.recordedAtUs)
         }
     }
 
@@ -134,9 +140,7 @@ extension IDSProjection {
             event: event, summary: "\(source) sent \(rules.sourceSendFlood.count) messages from its accounts within "
                 + "\(rules.sourceSendFlood.windowSeconds) s; its sends are paused for a while")
         {
-            let seconds = Self.grown(rules.throttleSeconds, level: level, max: rules.maxLockoutSeconds)
-            sendThrottles = sendThrottles.filter { $0.value > event.recordedAtUs }
-            sendThrottles[source] = event.recordedAtUs + seconds * 1_000_000
+            pause(\.sendThrottles, source, level: level, at: event.recordedAtUs)
         }
     }
 

@@ -102,22 +102,20 @@ protocol BrokerJob: AnyObject, Sendable {
     func finish(failure: BrokerError?)
 }
 
-/// A command waiting for its answer.
+/// A command waiting for its answer, which `answer` gets once, on the writer's committing thread: an
+/// async caller resumes its continuation there, and the start's blocking caller signals a semaphore.
 final class PendingCommand<Command: BrokerCommand>: BrokerJob, @unchecked Sendable {
     let caller: Caller
     private let command: Command
-    private let continuation: CheckedContinuation<Result<Command.Output, BrokerError>, Never>
+    private let answer: @Sendable (Result<Command.Output, BrokerError>) -> Void
     // Written by `decide` on the writer's deciding thread and read by `finish` on its committing thread,
     // after the batch was handed over under the writer's lock.
     private var outcome: Result<Command.Output, BrokerError>?
 
-    init(
-        _ command: Command, caller: Caller,
-        continuation: CheckedContinuation<Result<Command.Output, BrokerError>, Never>
-    ) {
+    init(_ command: Command, caller: Caller, answer: @escaping @Sendable (Result<Command.Output, BrokerError>) -> Void) {
         self.command = command
         self.caller = caller
-        self.continuation = continuation
+        self.answer = answer
     }
 
     func decide(_ state: BrokerState, _ decision: inout Decision) {
@@ -129,10 +127,6 @@ final class PendingCommand<Command: BrokerCommand>: BrokerJob, @unchecked Sendab
     }
 
     func finish(failure: BrokerError?) {
-        if let failure {
-            continuation.resume(returning: .failure(failure))
-        } else {
-            continuation.resume(returning: outcome ?? .failure(.unavailable("command was not decided")))
-        }
+        answer(failure.map { .failure($0) } ?? outcome ?? .failure(.unavailable("command was not decided")))
     }
 }
