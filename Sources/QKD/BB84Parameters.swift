@@ -31,8 +31,9 @@ public struct BB84Parameters: Sendable, Hashable {
     public var expectedQBER: Double?
     /// Abort when the QBER's upper confidence bound exceeds this (default 11%).
     public var qberThreshold: Double
-    /// Probability that the true QBER of the key exceeds the bound; nil means ε_sec²/4, which makes the
-    /// bound's margin exactly µ of Tomamichel et al. (2012).
+    /// Probability that the true QBER of the key exceeds the bound; nil means ε_sec²/4, the probability
+    /// for which Tomamichel et al. (2012) compute their margin µ. The bound itself is the exact
+    /// hypergeometric one (`SamplingBound`), never wider than theirs.
     public var boundFailureProbability: Double?
     /// ε_sec: the final key is ε_sec-close to uniform and independent of the eavesdropper.
     public var epsilonSecurity: Double

@@ -38,16 +38,20 @@ public struct ExchangePlan: Sendable, Hashable {
         let q = qber ?? parameters.expectedQBER ?? parameters.noise
         func length(keyBits n: Double, sampleBits k: Double) -> Double {
             guard n >= 1, k >= 1 else { return -.infinity }
-            let margin = FiniteKey.margin(
-                keyBits: n, sampleBits: k, failureProbability: parameters.effectiveBoundFailureProbability)
+            // The bound the exchange will compute if the sample shows exactly the expected errors.
+            let sampleBits = Int(k.rounded())
+            let bound = SamplingBound.errorRateBound(
+                keyBits: Int(n.rounded()), sampleBits: sampleBits,
+                sampleErrors: min(sampleBits, Int((q * Double(sampleBits)).rounded())),
+                failureProbability: parameters.effectiveBoundFailureProbability)
             // A split whose bound would cross the abort threshold when the sample's rate comes out three
             // standard deviations high aborts too often to be worth its expected length: it ranks below
             // every split that does not, the nearest to the threshold first.
-            let excess = q + margin + 3 * (q * (1 - q) / k).squareRoot() - parameters.qberThreshold
+            let excess = bound + 3 * (q * (1 - q) / k).squareRoot() - parameters.qberThreshold
             if excess > 0 { return -1e9 * (1 + excess) }
             let leak = Self.assumedEfficiency * n * FiniteKey.binaryEntropy(q)
             return FiniteKey.secureLength(
-                keyBits: n, qberBound: q + margin, leakedBits: leak, epsilonSecurity: parameters.epsilonSecurity,
+                keyBits: n, qberBound: bound, leakedBits: leak, epsilonSecurity: parameters.epsilonSecurity,
                 epsilonCorrectness: parameters.epsilonCorrectness)
         }
         var candidates: [ExchangePlan] = []

@@ -1,5 +1,6 @@
 /// Parameter estimation: Alice and Bob disclose a random sample of the sifted bits, count the
-/// disagreements and discard the sample.
+/// disagreements and discard the sample. The bound on the key's error rate is the exact hypergeometric
+/// one (`SamplingBound`); the margin reported is how far it lies above the sample's rate.
 enum ParameterEstimation {
     struct Result {
         var aliceKey: BitString
@@ -19,11 +20,12 @@ enum ParameterEstimation {
     ) -> Result {
         let sampleErrors = test.alice.hammingDistance(to: test.bob)
         let qber = Double(sampleErrors) / Double(test.alice.count)
-        let margin = FiniteKey.margin(
-            keyBits: key.alice.count, sampleBits: test.alice.count, failureProbability: failureProbability)
+        let bound = SamplingBound.errorRateBound(
+            keyBits: key.alice.count, sampleBits: test.alice.count, sampleErrors: sampleErrors,
+            failureProbability: failureProbability)
         return Result(
             aliceKey: key.alice, bobKey: key.bob, sampleSize: test.alice.count, sampleErrors: sampleErrors, qber: qber,
-            margin: margin, qberBound: min(1, qber + margin))
+            margin: max(0, bound - qber), qberBound: bound)
     }
 
     /// Samples `sampleSize` distinct random positions of the sifted keys (0 < sampleSize < count).
@@ -55,10 +57,11 @@ enum ParameterEstimation {
         keep = BitString(words: keep, count: count).words
         let (aliceKey, bobKey) = Compaction.select(alice.words, bob.words, where: keep)
         let qber = Double(sampleErrors) / Double(sampleSize)
-        let margin = FiniteKey.margin(
-            keyBits: aliceKey.count, sampleBits: sampleSize, failureProbability: failureProbability)
+        let bound = SamplingBound.errorRateBound(
+            keyBits: aliceKey.count, sampleBits: sampleSize, sampleErrors: sampleErrors,
+            failureProbability: failureProbability)
         return Result(
             aliceKey: aliceKey, bobKey: bobKey, sampleSize: sampleSize, sampleErrors: sampleErrors, qber: qber,
-            margin: margin, qberBound: min(1, qber + margin))
+            margin: max(0, bound - qber), qberBound: bound)
     }
 }
