@@ -70,19 +70,11 @@ public enum Cascade {
         guard estimatedQBER.isFinite, estimatedQBER >= 0, estimatedQBER <= 0.5 else {
             throw QKDError(parameter: "estimatedQBER", reason: "\(estimatedQBER) is not an error rate in [0, 1/2]")
         }
-        let engine = CascadeEngine(alice: alice, bob: bob)
-        let sizes = blockSizes(qber: estimatedQBER, keyBits: engine.keyBits)
-        for (pass, size) in sizes.enumerated() {
+        let sizes = blockSizes(qber: estimatedQBER, keyBits: alice.count)
+        let engine = CascadeEngine(alice: alice, bob: bob, blockSizes: sizes)
+        for pass in sizes.indices {
             if isCancelled() { return nil }
-            if pass == 0 {
-                engine.runPass(blockSize: size, shuffle: nil)
-            } else {
-                // Shuffled passes cover the key padded with zeros; cutting the padded length into as many
-                // blocks as the key alone would have keeps the padding from costing extra parities.
-                let blocks = (engine.keyBits + size - 1) / size
-                let stride = (engine.paddedBits + blocks - 1) / blocks
-                engine.runPass(blockSize: stride, shuffle: WordShuffle(wordCount: engine.wordCount, using: &generator))
-            }
+            engine.runPass(shuffle: pass == 0 ? nil : WordShuffle(wordCount: engine.wordCount, using: &generator))
         }
         return CascadeResult(
             corrected: engine.bobKey(), leakedBits: engine.leakedBits, correctedErrors: engine.corrections,

@@ -12,14 +12,16 @@ struct CascadePass {
     let bob: UnsafeMutablePointer<UInt64>
     /// Per node: 0 unknown, else 2 | (Alice's parity XOR Bob's current parity).
     let nodes: UnsafeMutablePointer<UInt8>
-    let nodeCount: Int
+    /// Where `nodes` lies in the run's node memory.
+    let nodeOffset: Int
 
     @inline(__always) func position(of x: Int) -> Int { shuffle?.forward(x) ?? x }
     @inline(__always) func origin(of t: Int) -> Int { shuffle?.backward(t) ?? t }
 }
 
 /// The state of one Cascade run. Keys are padded with zero bits (equal on both sides, so never in
-/// error) to a multiple of 4096 for the word shuffles. Not thread-safe; lives for one `reconcile`.
+/// error) to a multiple of 4096 for the word shuffles. Not thread-safe; lives for one `reconcile`, and
+/// hands its memory back (`CascadeMemory`) when it goes.
 final class CascadeEngine {
     let keyBits: Int
     let paddedBits: Int
@@ -34,37 +36,57 @@ final class CascadeEngine {
     /// Pending (pass, position) pairs whose path may hold an odd block.
     private var pending: [Int] = []
 
-    init(alice: BitString, bob: BitString) {
+    /// An engine for `alice` and `bob` that will run one pass per entry of `blockSizes` (in key bits).
+    init(alice: BitString, bob: BitString, blockSizes: [Int]) {
         keyBits = alice.count
         wordCount = (BitString.wordCount(keyBits) + 63) & ~63
         paddedBits = wordCount * 64
-        scratch = .allocate(capacity: wordCount)
-        scratch.initialize(repeating: 0, count: wordCount)
-        // Pass 0 holds both keys in their own order; its Bob copy is the key being corrected.
-        let aliceWords = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
-        let bobWords = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
-        aliceWords.initialize(repeating: 0, count: wordCount)
-        bobWords.initialize(repeating: 0, count: wordCount)
-        alice.words.withUnsafeBufferPointer { aliceWords.update(from: $0.baseAddress!, count: $0.count) }
-        bob.words.withUnsafeBufferPointer { bobWords.update(from: $0.baseAddress!, count: $0.count) }
-        baseAlice = aliceWords
-        baseBob = bobWords
+        // Each pass's blocks and node table, laid out in one block of memory taken up front.
+        var layouts: [PassLayout] = []
+        var nodeTotal = 0
+        for (pass, size) in blockSizes.enumerated() {
+            let limit = pass == 0 ? keyBits : paddedBits
+            // Shuffled passes cover the key padded with zeros; cutting the padded length into as many
+            // blocks as the key alone would have keeps the padding from costing extra parities.
+            let keyBlocks = (keyBits + size - 1) / size
+            let blockSize = pass == 0 ? size : (paddedBits + keyBlocks - 1) / keyBlocks
+            let blocks = (limit + blockSize - 1) / blockSize
+            var span = 1
+            while span < blockSize { span <<= 1 }
+            layouts.append(PassLayout(
+                blockSize: blockSize, limit: limit, blocks: blocks, nodesPerBlock: 2 * span, nodeOffset: nodeTotal))
+            nodeTotal += blocks * 2 * span
+        }
+        self.layouts = layouts
+        // Pass 0 holds both keys in their own order; its Bob copy is the key being corrected. Every
+        // later pass has its own shuffled pair.
+        memory = CascadeMemory.take(nodes: nodeTotal, words: 2 * wordCount * max(1, blockSizes.count) + wordCount)
+        scratch = memory.words + 2 * wordCount * max(1, blockSizes.count)
+        scratch.update(repeating: 0, count: wordCount)
+        baseAlice = memory.words
+        baseBob = memory.words + wordCount
+        baseAlice.update(repeating: 0, count: wordCount)
+        baseBob.update(repeating: 0, count: wordCount)
+        alice.words.withUnsafeBufferPointer { baseAlice.update(from: $0.baseAddress!, count: $0.count) }
+        bob.words.withUnsafeBufferPointer { baseBob.update(from: $0.baseAddress!, count: $0.count) }
     }
 
+    /// Where one pass's blocks and nodes lie.
+    private struct PassLayout {
+        let blockSize: Int
+        let limit: Int
+        let blocks: Int
+        let nodesPerBlock: Int
+        let nodeOffset: Int
+    }
+
+    private let layouts: [PassLayout]
+    private let memory: CascadeMemory
     private let baseAlice: UnsafeMutablePointer<UInt64>
     private let baseBob: UnsafeMutablePointer<UInt64>
 
     deinit {
-        for (index, pass) in passes.enumerated() {
-            if index > 0 {
-                pass.alice.deallocate()
-                pass.bob.deallocate()
-            }
-            free(pass.nodes)
-        }
-        baseAlice.deallocate()
-        baseBob.deallocate()
-        scratch.deallocate()
+        CascadeMemory.give(memory)
     }
 
     /// Bob's key as it stands.
@@ -73,42 +95,38 @@ final class CascadeEngine {
         return BitString(words: words, count: keyBits)
     }
 
-    /// Runs one pass: shuffles (unless first), discloses every block parity, bisects the odd blocks and
-    /// cascades each correction through every pass so far.
-    func runPass(blockSize: Int, shuffle: WordShuffle?) {
-        let limit = shuffle == nil ? keyBits : paddedBits
-        let blocks = (limit + blockSize - 1) / blockSize
-        var span = 1
-        while span < blockSize { span <<= 1 }
-        let nodesPerBlock = 2 * span
-        let nodeCount = blocks * nodesPerBlock
-        // calloc: large node tables come zeroed from the system, untouched pages costing nothing.
-        let nodes = calloc(nodeCount, 1)!.bindMemory(to: UInt8.self, capacity: nodeCount)
+    /// Runs the next pass: shuffles (unless first), discloses every block parity, bisects the odd
+    /// blocks and cascades each correction through every pass so far.
+    func runPass(shuffle: WordShuffle?) {
+        let index = passes.count
+        let layout = layouts[index]
+        let nodes = memory.nodes + layout.nodeOffset
         var alice = baseAlice
         var bob = baseBob
         if let shuffle {
-            alice = .allocate(capacity: wordCount)
-            bob = .allocate(capacity: wordCount)
+            alice = memory.words + 2 * wordCount * index
+            bob = alice + wordCount
             shuffle.apply(baseAlice, to: alice, scratch: scratch)
             shuffle.apply(baseBob, to: bob, scratch: scratch)
         }
         let pass = CascadePass(
-            blockSize: blockSize, limit: limit, nodesPerBlock: nodesPerBlock, shuffle: shuffle, alice: alice, bob: bob,
-            nodes: nodes, nodeCount: nodeCount)
-        let index = passes.count
+            blockSize: layout.blockSize, limit: layout.limit, nodesPerBlock: layout.nodesPerBlock, shuffle: shuffle,
+            alice: alice, bob: bob, nodes: nodes, nodeOffset: layout.nodeOffset)
         passes.append(pass)
-        for block in 0..<blocks {
+        let (blockSize, limit, nodesPerBlock) = (layout.blockSize, layout.limit, layout.nodesPerBlock)
+        for block in 0..<layout.blocks {
             let start = block * blockSize
             let end = min(start + blockSize, limit)
             let odd = BitOps.parity(alice, start, end) != BitOps.parity(bob, start, end)
             nodes[block * nodesPerBlock + 1] = odd ? 3 : 2
+            memory.touched.append(layout.nodeOffset + block * nodesPerBlock + 1)
             leakedBits += 1
         }
         channelUses += 1
         // Depth first: each odd block is bisected and its correction cascaded before the next block, so a
         // block that a cascaded correction already fixed costs nothing (this leaks less than bisecting
         // all odd blocks of a pass in parallel, at the price of more round trips).
-        for block in 0..<blocks where nodes[block * nodesPerBlock + 1] & 1 == 1 {
+        for block in 0..<layout.blocks where nodes[block * nodesPerBlock + 1] & 1 == 1 {
             pending.append(index << 40 | pass.origin(of: block * blockSize))
             drain()
         }
@@ -134,6 +152,7 @@ final class CascadeEngine {
                 asked += 1
                 pass.nodes[left] = odd ? 3 : 2
                 pass.nodes[left + 1] = odd ? 2 : 3
+                memory.touched.append(pass.nodeOffset + left)
             }
             if pass.nodes[left] & 1 == 1 {
                 node = 2 * node

@@ -81,14 +81,6 @@ enum ForensicsBench {
         return (Double(events) / elapsed.seconds, Double(events) / cpu, events, output.written)
     }
 
-    /// CPU time of the calling thread: on a machine shared with other builds, wall time says more
-    /// about the neighbours than about the code.
-    static func threadCPUSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-
     /// The lead's IDS rescan (`qsm forensics rescan`) over the whole log with the default rules.
     static func rescanRate(_ log: ForensicLog) throws -> (rate: Double, alerts: Int)? {
         var report: IDSRescan.Report?
