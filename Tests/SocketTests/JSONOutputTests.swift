@@ -51,6 +51,9 @@ struct JSONOutputTests {
         let same = try #require(offline.first { ($0["position"] as? Int) == (sent["position"] as? Int) })
         #expect(same["type"] as? String == "message_sent" && same["recordedAt"] as? String == at, "\(same)")
         #expect((same["body"] as? [String: Any])?["messageId"] as? String == id)
+        let (_, info, _) = try await ChildProcess.run(Products.qsm, ["log", "info", "--json", "--data", daemon.data])
+        let created = (try JSONSerialization.jsonObject(with: Data(info.joined(separator: "\n").utf8)) as? [String: Any])?["createdAt"] as? String
+        #expect(Self.isRFC3339(created), "log info's createdAt: \(created ?? "none")")
 
         // An error with --json: one qsm: line on standard error, nothing on standard output, the status.
         let (status, output, stderr) = try await daemon.qsm(["read", "--json", String(repeating: "0", count: 32)], home: home)

@@ -356,7 +356,7 @@ enum DashboardHTML {
         .card .sub { margin: 0; color: #555; font-size: 12px; }
         .card ul { list-style: none; padding: 0; margin: 6px 0 0; font-size: 13px; }
         .card li { display: flex; justify-content: space-between; gap: 8px; }
-        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 10px; margin-top: 12px; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 10px; margin-top: 12px; }
         .legend { margin: 0 0 4px; font-size: 12px; color: #333; display: flex; flex-wrap: wrap; gap: 4px 16px; }
         .legend-item { display: inline-flex; align-items: center; gap: 5px; }
         .wide { margin-top: 12px; }
