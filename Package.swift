@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "QSMDaemon",
             dependencies: [
-                "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging, serviceLifecycle, metrics,
+                "EventLog", "QSMEvents", "Broker", "Forensics", "Varlink", protobuf, argumentParser, logging, serviceLifecycle, metrics,
                 prometheus, nioCore, nioPosix, nioHTTP1,
             ]),
         .executableTarget(

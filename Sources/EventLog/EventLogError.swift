@@ -39,8 +39,8 @@ public enum EventLogError: Error, Sendable, Equatable, CustomStringConvertible {
         case .diskFull(let path):
             return "\(path): no space left on the device; nothing was written. Free space and retry"
         case .alreadyLocked(let path, let holder):
-            return "\(path) is already open for writing by \(holder); stop that qsmd first, "
-                + "or open the log read-only"
+            return "\(path) is already open for writing by \(holder); stop that qsmd first. To read the log "
+                + "while it runs, use the offline tools: qsm log, qsm audit or qsm forensics with --data"
         case .readOnly(let path):
             return "\(path) was opened read-only; appends need the broker's read-write log"
         case .closed(let path):

@@ -62,6 +62,13 @@ public enum EventJSON {
         json.endObject()
     }
 
+    /// Appends `event`'s body alone as one JSON object, in the form `append` gives it (bytes as hex,
+    /// 64-bit integers as numbers), or null for an event without one: what io.qsm.Admin.ReadEvents sends
+    /// as an event's data, so the socket and the offline tools speak one format.
+    public static func appendBody(of event: QSMEvent, to json: inout CanonicalJSON) {
+        if let body = event.body { _ = appendBody(body, to: &json) } else { json.null() }
+    }
+
     /// Each body's fields, in sorted order of their JSON names; returns the body's unknown fields
     /// (taken per case: going through `body.message` would box every body in an existential).
     private static func appendBody(_ body: QSMEvent.OneOf_Body, to json: inout CanonicalJSON) -> Data {

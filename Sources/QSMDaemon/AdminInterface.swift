@@ -1,5 +1,6 @@
 public import Broker
 import EventLog
+import Forensics
 import Foundation
 import QSMEvents
 import SwiftProtobuf
@@ -133,11 +134,11 @@ public enum AdminInterface {
     }
 
     static func event(_ event: QSMEvent) -> JSONValue {
+        // The body as `qsm log export` writes it: ids and keys in hex, 64-bit integers as numbers.
         var data: JSONValue = .object([:])
-        if let message = event.body?.message,
-           let text = try? message.jsonString(),
-           let object = try? JSONSerialization.jsonObject(with: Data(text.utf8))
-        {
+        var json = CanonicalJSON(capacity: 512)
+        EventJSON.appendBody(of: event, to: &json)
+        if let object = try? JSONSerialization.jsonObject(with: Data(json.bytes)), object is [String: Any] {
             data = VarlinkMapping.json(object)
         }
         var object: JSONObject = [

@@ -68,6 +68,12 @@ public enum BrokerInterface {
                 mode: call["mode"]?.stringValue, caller: caller)
             return ["messageId": .string(sent.messageID), "position": VarlinkMapping.int(sent.position)]
         }
+        handle("KeyStatus") { call, caller throws(BrokerError) in
+            let pools = try await broker.keyStatus(token: try param { try VarlinkMapping.string(call, "token") }, caller: caller)
+            return ["pools": .array(pools.map { pool in .object([
+                "peer": .string(pool.peer), "availableBits": VarlinkMapping.int(pool.availableBits), "keys": .int(pool.keys),
+            ]) })]
+        }
         handle("Inbox") { call, caller throws(BrokerError) in
             let messages = try await broker.inbox(
                 token: try param { try VarlinkMapping.string(call, "token") },

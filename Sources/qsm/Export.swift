@@ -31,10 +31,14 @@ extension QSM.Log {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the log's events as a human-readable timeline, one line per event.",
-            discussion: "Columns: time (UTC), position, type, actor, peer (uid, pid), what happened. Filters as for export.")
+            discussion: """
+                Columns: time (UTC), position, type, actor, peer (uid, pid), what happened. Filters as for \
+                export. --json: the events as qsm log export writes them, one object per line.
+                """)
 
         @OptionGroup var directory: DataDirectoryOption
         @OptionGroup var filters: EventFilterOptions
+        @Flag(name: .long, help: "Print each event as a JSON line (the format of qsm log export).") var json = false
 
         func run() async throws {
             try reportingForensicsErrors { () throws(ForensicsError) in
@@ -42,7 +46,12 @@ extension QSM.Log {
                 let log = try ForensicLog(dataDirectory: directory.data)
                 let output = BufferedOutput()
                 try log.forEach(matching: query) { event throws(ForensicsError) in
-                    try output.write(EventSummary.line(event) + "\n")
+                    if json {
+                        EventJSON.appendLine(event, to: &output.json)
+                        try output.flushIfFull()
+                    } else {
+                        try output.write(EventSummary.line(event) + "\n")
+                    }
                 }
                 try output.flush()
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import Forensics
 import Foundation
 
 extension QSM {
@@ -21,7 +22,8 @@ extension QSM.Log {
             let head = try log.head()
             let stats = try log.storageStats()
             let hash = head.hash.map { String(format: "%02x", $0) }.joined()
-            let created = ISO8601DateFormatter().string(from: log.meta.createdAt)
+            // RFC 3339 with microseconds, as every other --json time (qsm log export, the socket commands).
+            let created = Timestamps.string(micros: Int64((log.meta.createdAt.timeIntervalSince1970 * 1_000_000).rounded()))
             if options.json {
                 printJSON([
                     "path": log.path, "logId": log.meta.logID.uuidString, "formatVersion": log.meta.formatVersion,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Broker
 import EventLog
+import Forensics
 import Foundation
 
 extension QSM.Forensics {
@@ -64,6 +65,7 @@ extension QSM.Forensics {
             var object: [String: Any] = [
                 "id": finding.id, "rule": finding.rule, "severity": finding.severity, "subject": finding.subject,
                 "summary": finding.summary, "triggerPosition": finding.trigger, "triggerAtUs": finding.triggerMicros,
+                "triggerAt": Timestamps.string(micros: finding.triggerMicros),
                 "evidencePositions": finding.evidence, "status": finding.status.rawValue,
             ]
             if let position = finding.recordedPosition { object["recordedPosition"] = position }

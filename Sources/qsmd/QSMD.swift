@@ -2,6 +2,7 @@ import ArgumentParser
 import Broker
 import EventLog
 import Foundation
+import Glibc
 import Logging
 import ServiceLifecycle
 import QSMDaemon
@@ -95,6 +96,12 @@ struct QSMD: AsyncParsableCommand {
         if let witness = witness ?? settings.witnessFile { configuration.witnessPath = witness }
         configuration.acceptDamagedLog = acceptDamagedLog
         configuration.replaceSigningKey = newSigningKey
+        let socketPath = socket ?? dataDirectory + "/qsm.sock"
+        // Before anything is created: a start that cannot serve must leave no data directory, log or keys.
+        do { try VarlinkServer.checkSocketPath(socketPath) } catch {
+            logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
         let admins: AdminPolicy
         do { admins = try AdminPolicy(adminGroup: adminGroup ?? settings.adminGroup) } catch {
             logger.critical("Cannot use the admin group", metadata: ["error": "\(error)"])
@@ -117,7 +124,7 @@ struct QSMD: AsyncParsableCommand {
             throw ExitCode(74)  // EX_IOERR
         }
         metrics?.observe(broker)
-        let socketPath = socket ?? dataDirectory + "/qsm.sock"
+        warnIfOpenToOthers(dataDirectory, logger: logger)
         var server = VarlinkServerConfiguration(
             socketPath: socketPath,
             info: VarlinkServiceInfo(vendor: "qsm", product: "qsmd", version: Release.version, url: "https://github.com/qsm/qsm"))
@@ -140,6 +147,15 @@ struct QSMD: AsyncParsableCommand {
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
+}
+
+/// Warns when group or others may enter or list the data directory (it holds the master key and the
+/// log; qsmd creates it 0700), with the chmod that fixes it.
+func warnIfOpenToOthers(_ directory: String, logger: Logger) {
+    var status = stat()
+    guard stat(directory, &status) == 0, status.st_mode & 0o077 != 0 else { return }
+    let mode = String(status.st_mode & 0o7777, radix: 8)
+    logger.warning("The data directory is open to other users (mode \(mode)): run chmod 700 \(directory)")
 }
 
 /// Raises the soft limit on open files towards the hard one, so `maxConnections` (plus the log, the

@@ -75,7 +75,7 @@ struct CLIScenarioTests {
         #expect(registered == 0 && out == "registered nobodyuser", "\(registerError)")
         // root is an admin; the refusal is in the log with nobody's uid.
         let (_, events, _) = try await daemon.qsm(["admin", "events", "--json", "--limit", "100"], home: home)
-        let denial = try #require(events.components(separatedBy: "\n}\n").first { $0.contains("REASON_NOT_ADMIN") }, "\(events.prefix(400))")
+        let denial = try #require(events.components(separatedBy: "\n").first { $0.contains("REASON_NOT_ADMIN") }, "\(events.prefix(400))")
         #expect(denial.contains("65534"), "the refusal carries nobody's uid: \(denial)")
         #expect(try await daemon.stop() == 0)
     }

@@ -65,6 +65,8 @@ def main():
             sent = broker.Send(session.token, bob, f"hello in {mode}", mode)
             ids.append(sent.messageId)
         check(len(set(ids)) == 3, "Send in aes, otp and pqc")
+        pools = broker.KeyStatus(session.token).pools
+        check(len(pools) == 1 and pools[0].peer == bob and pools[0].availableBits > 0 and pools[0].keys >= 1, "KeyStatus")
         inbox = broker.Inbox(bob_token, True, 10).messages
         check({m.messageId for m in inbox} == set(ids), "Inbox lists them unread")
         body = broker.Decrypt(bob_token, ids[1]).body

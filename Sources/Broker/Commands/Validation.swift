@@ -3,14 +3,15 @@ import EventLog
 import SwiftProtobuf
 import Synchronization
 
-/// Checks on user input, each failing with the parameter's name and what is allowed.
-enum Validation {
+/// Checks on user input, each failing with the parameter's name and what is allowed. The command line
+/// runs the same checks before it prompts for a password (package access).
+package enum Validation {
     /// Usernames: 3-32 characters, lowercase ASCII letters, digits, '_', '.', '-', starting with a letter.
-    static let usernameRule = "3-32 characters: a-z, 0-9, '_', '.', '-', starting with a letter"
+    package static let usernameRule = "3-32 characters: a-z, 0-9, '_', '.', '-', starting with a letter"
     /// Names the intrusion detection uses as subjects.
     static let reservedNames: Set<String> = ["system", "local"]
 
-    static func username(_ name: String, parameter: String = "username") throws(BrokerError) {
+    package static func username(_ name: String, parameter: String = "username") throws(BrokerError) {
         let bytes = Array(name.utf8)
         guard (3...32).contains(bytes.count), let first = bytes.first, (97...122).contains(first),
               bytes.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 46 || $0 == 45 })
@@ -18,7 +19,7 @@ enum Validation {
         guard !reservedNames.contains(name) else { throw .invalidParameter(name: parameter, reason: "\(name) is reserved") }
     }
 
-    static func password(_ password: String, configuration: BrokerConfiguration, parameter: String = "password")
+    package static func password(_ password: String, configuration: BrokerConfiguration, parameter: String = "password")
         throws(BrokerError)
     {
         let count = password.utf8.count

@@ -33,6 +33,9 @@ type InboxMessage (messageId: string, from: string, sentAt: int, mode: string, s
 # One line of a user's history: what they did and what was done to them.
 type HistoryEntry (position: int, at: int, kind: string, summary: string)
 
+# The BB84 key a user shares with peer: bits otp and aes can still use, and keys made for the pair.
+type KeyPoolStatus (peer: string, availableBits: int, keys: int)
+
 # System-wide counters since the log began; activeSessions is sessions live now. The maps split
 # encryptions and decryptions by mode (otp, aes, pqc) and alerts by severity (low ... critical).
 type Counters (
@@ -86,6 +89,9 @@ method EstablishKey(token: string, peer: string, qubits: ?int, noise: ?float, ea
 # plus 32 bytes of BB84 key) or pqc. When the pair's pool is short, otp and aes run up to two key
 # exchanges first, charged to the sender's qubit budget like EstablishKey's.
 method Send(token: string, to: string, body: string, mode: ?string) -> (messageId: string, position: int)
+
+# The session user's key pools, one per peer with key material, by peer name. Read-only.
+method KeyStatus(token: string) -> (pools: []KeyPoolStatus)
 
 # The session user's messages, newest first.
 method Inbox(token: string, unreadOnly: ?bool, limit: ?int) -> (messages: []InboxMessage)
@@ -172,8 +178,9 @@ type Alert (
 # The socket peer whose call caused an event (SO_PEERCRED).
 type Peer (uid: int, gid: int, pid: int)
 
-# One event of the log: position, recorded time (microseconds), type name, actor, the body as protobuf
-# JSON (secrets stay wrapped or encrypted as stored), and the peer that caused it, if any.
+# One event of the log: position, recorded time (microseconds), type name, actor, the body as `qsm log
+# export` writes it (bytes in lowercase hex, 64-bit integers as numbers, enums by name; secrets stay
+# wrapped or encrypted as stored), and the peer that caused it, if any.
 type Event (position: int, at: int, type: string, actor: string, data: object, peer: ?Peer)
 
 # The digests of one projection, live and rebuilt.

@@ -34,12 +34,17 @@ enum SocketFile {
 
     /// Makes `path` free to bind: nothing there, or a stale socket that is removed.
     static func prepare(_ path: String) throws(VarlinkServerError) {
+        if try check(path) { unlink(path) }
+    }
+
+    /// Whether `path` could be bound, changing nothing: true when a stale socket is there to replace.
+    static func check(_ path: String) throws(VarlinkServerError) -> Bool {
         guard path.utf8.count <= maxPathLength else { throw .pathTooLong(path) }
         var info = stat()
-        guard lstat(path, &info) == 0 else { return }
+        guard lstat(path, &info) == 0 else { return false }
         guard info.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path) }
         if isLive(path) { throw .addressInUse(path) }
-        unlink(path)
+        return true
     }
 
     /// Whether a process accepts connections on the socket at `path`.

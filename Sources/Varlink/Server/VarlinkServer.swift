@@ -88,6 +88,15 @@ public final class VarlinkServer: Sendable {
         return (usage.connections, usage.calls, usage.streams, usage.inputBytes)
     }
 
+    /// Checks, changing nothing, that a server could take `path`: it fits a socket address and holds
+    /// nothing but, at most, a stale socket. A daemon calls it before creating anything of its own, so a
+    /// second instance on a busy socket leaves no trace.
+    /// - Throws: ``VarlinkServerError/addressInUse(_:)``, ``VarlinkServerError/notASocket(_:)`` or
+    ///   ``VarlinkServerError/pathTooLong(_:)``.
+    public static func checkSocketPath(_ path: String) throws(VarlinkServerError) {
+        _ = try SocketFile.check(path)
+    }
+
     /// Binds the socket (replacing a stale socket file, refusing a live one), sets its mode and starts
     /// accepting connections. Returns once the socket accepts connections.
     /// - Throws: ``VarlinkServerError`` or a socket error.

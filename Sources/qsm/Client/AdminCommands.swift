@@ -9,9 +9,14 @@ extension QSM {
             subcommands: [Events.self, Verify.self, Rebuild.self, Stats.self])
 
         struct Events: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print events from the log.")
+            static let configuration = CommandConfiguration(
+                abstract: "Print events from the log.",
+                discussion: """
+                    Each event's data is its body as qsm log export writes it (ids and keys in hex, numbers as \
+                    numbers); with --json, one object per line with the time in RFC 3339.
+                    """)
             @Option(help: "First position (default 1).") var from: Int?
-            @Option(help: "At most this many (default 100).") var limit: Int?
+            @Option(name: [.customShort("n"), .long], help: "At most this many (default 100).") var limit: Int?
             @OptionGroup var options: ClientOptions
 
             func run() throws {
@@ -22,7 +27,7 @@ extension QSM {
                     try options.connect().stream("io.qsm.Admin.ReadEvents", parameters) { reply in
                         guard let event = reply["event"] as? [String: Any] else { return true }
                         if options.json {
-                            Output.json(event)
+                            Output.jsonLine(event)
                         } else {
                             let data = (try? JSONSerialization.data(withJSONObject: event["data"] ?? [:], options: [.sortedKeys]))
                                 .flatMap { String(data: $0, encoding: .utf8) } ?? ""

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Broker
+import Forensics
 import Foundation
+import Glibc
 import Varlink
 
 /// Options of every command that talks to qsmd.
@@ -68,7 +71,10 @@ enum SessionStore {
             FileHandle.standardError.write(Data("qsm: \(line)\n".utf8))
             return ExitCode(69)
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw refuse("not logged in: run qsm login USER") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw refuse("not logged in (no session in \(path)): run qsm login USER")
+        }
+        warnIfOpenToOthers()
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let token = object["token"] as? String
         else { throw refuse("\(path) is not a session file: run qsm login USER to replace it") }
@@ -82,6 +88,24 @@ enum SessionStore {
         return token
     }
 
+    /// The session's end, in microseconds since the epoch, as the file records it.
+    static func expiresAt() -> Int64? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return (object["expiresAt"] as? NSNumber)?.int64Value
+    }
+
+    /// Warns, with the chmod that fixes it, when group or others may read the file: the token in it is
+    /// the session (qsm writes it 0600; a copy or an editor may have widened it).
+    static func warnIfOpenToOthers() {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & 0o077 != 0 else { return }
+        let mode = String(status.st_mode & 0o777, radix: 8)
+        FileHandle.standardError.write(Data(
+            "qsm: warning: \(path) holds your session token and is open to other users (mode \(mode)): run chmod 600 \(path)\n".utf8))
+    }
+
     static func username() -> String? {
         guard let data = FileManager.default.contents(atPath: path),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -90,6 +114,27 @@ enum SessionStore {
     }
 
     static func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The daemon's rules for names and passwords (the broker's own checks, at its default lengths), so
+/// the command line refuses what qsmd would before anything is typed twice.
+enum PasswordRules {
+    /// Why qsmd would refuse `name` as a username, or nil.
+    static func usernameProblem(_ name: String) -> String? {
+        do { try Validation.username(name) } catch { return reason(error) }
+        return nil
+    }
+
+    /// Why qsmd would refuse `password`, or nil.
+    static func problem(_ password: String) -> String? {
+        do { try Validation.password(password, configuration: BrokerConfiguration(dataDirectory: "")) } catch { return reason(error) }
+        return nil
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let refusal = error as? BrokerError, case .invalidParameter(_, let reason) = refusal { return reason }
+        return "\(error)"
+    }
 }
 
 /// Passwords: prompted on the terminal without echo, or the first line of standard input.
@@ -120,7 +165,13 @@ enum PasswordInput {
 
 /// Output helpers.
 enum Output {
+    /// Fields that hold a time, in microseconds since the epoch on the socket.
+    static let timeKeys: Set<String> = ["at", "sentAt", "expiresAt"]
+
+    /// Prints `object` as JSON with its times in RFC 3339 (UTC, microseconds), the form the offline
+    /// commands (`qsm log export`, `qsm forensics`) write, so every --json output speaks one time format.
     static func json(_ object: Any) {
+        let object = rfc3339Times(object)
         if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]),
            let text = String(data: data, encoding: .utf8)
         {
@@ -134,7 +185,39 @@ enum Output {
         return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
     }
 
-    static func int(_ value: Any?) -> Int64 { (value as? NSNumber)?.int64Value ?? 0 }
+    /// One reply of a stream (admin events, alerts --follow, dashboard --watch) as one compact JSON line,
+    /// times as ``json(_:)`` writes them: a stream's output is NDJSON, as `qsm log export`'s is.
+    static func jsonLine(_ object: Any) {
+        if let data = try? JSONSerialization.data(withJSONObject: rfc3339Times(object), options: [.sortedKeys]),
+           let text = String(data: data, encoding: .utf8)
+        {
+            print(text)
+        }
+    }
+
+    /// `object` with every number under a time key written as an RFC 3339 string.
+    static func rfc3339Times(_ object: Any) -> Any {
+        if let dictionary = object as? [String: Any] {
+            var converted: [String: Any] = [:]
+            for (key, value) in dictionary {
+                if timeKeys.contains(key), let number = value as? NSNumber, !(value is Bool) {
+                    converted[key] = Timestamps.string(micros: number.int64Value)
+                } else {
+                    converted[key] = rfc3339Times(value)
+                }
+            }
+            return converted
+        }
+        if let array = object as? [Any] { return array.map(rfc3339Times) }
+        return object
+    }
+
+    /// An integer field; a time written by ``json(_:)`` (a saved reply, as `qsm dashboard --input` reads
+    /// one) is read back as microseconds.
+    static func int(_ value: Any?) -> Int64 {
+        if let text = value as? String { return Timestamps.parse(text, nowMicros: 0) ?? 0 }
+        return (value as? NSNumber)?.int64Value ?? 0
+    }
     static func double(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Varlink
 
 extension QSM {
@@ -10,9 +11,13 @@ extension QSM {
                 --html FILE writes one self-contained HTML page (inline SVG and CSS, no script, nothing fetched): \
                 counters, per-minute charts over the window, the QBER of the latest key exchanges against the \
                 11% threshold and, for administrators, the latest alerts. With --watch the file is rewritten \
-                (written beside it, then renamed over it) whenever something happens.
+                (written beside it, then renamed over it) whenever something happens. As text, the dashboard fits \
+                the terminal's width, draws its bars on a log scale (a counter above zero always shows) and uses \
+                colour on a terminal unless NO_COLOR is set.
                 """)
-        @Flag(help: "Redraw whenever something happens (Ctrl-C to stop).") var watch = false
+        @Flag(help: ArgumentHelp(
+            "Redraw whenever something happens (Ctrl-C to stop); into a file or pipe, each state is appended instead."))
+        var watch = false
         @Option(help: ArgumentHelp("Write the dashboard as an HTML page to FILE.", valueName: "FILE")) var html: String?
         @Option(help: ArgumentHelp(
             "How far back the per-minute charts go: 1h (default) or 24h, or any duration up to 24h such as 90m.",
@@ -47,16 +52,23 @@ extension QSM {
                         options: options)
                     return
                 }
+                let style = DashboardRenderer.Style.standardOutput()
                 if !watch {
                     let reply = try connection.call("io.qsm.Broker.Dashboard", parameters)
-                    if options.json { Output.json(reply) } else { print(DashboardRenderer.render(reply)) }
+                    if options.json { Output.json(reply) } else { print(DashboardRenderer.render(reply, style: style)) }
                     return
                 }
+                // Redrawn in place on a terminal; into a file or a pipe, each state follows the last after a
+                // blank line, with no escape sequences.
+                let terminal = isatty(STDOUT_FILENO) == 1
+                var first = true
                 try connection.stream("io.qsm.Broker.WatchDashboard", parameters) { reply in
                     if options.json {
-                        Output.json(reply)
+                        Output.jsonLine(reply)
                     } else {
-                        print("\u{1B}[H\u{1B}[2J" + DashboardRenderer.render(reply))
+                        let text = DashboardRenderer.render(reply, style: terminal ? .standardOutput() : style)
+                        print(terminal ? "\u{1B}[H\u{1B}[2J" + text : (first ? "" : "\n") + text)
+                        first = false
                     }
                     fflush(nil)
                     return true
@@ -66,39 +78,92 @@ extension QSM {
     }
 }
 
-/// Draws the dashboard as text: a bar per counter, a sparkline per per-minute series.
+/// Draws the dashboard as text: a bar per counter, a sparkline per per-minute series, fitted to `width`
+/// columns. Bars are on a log scale (log(1 + value) against the largest counter's), so a handful of
+/// alerts stays visible beside thousands of encryptions, and a counter above zero always has a bar.
 enum DashboardRenderer {
-    static func render(_ reply: [String: Any]) -> String {
+    /// How the text is shown: its width in columns and whether it may use colour.
+    struct Style {
+        var width = 80
+        var colour = false
+
+        /// A terminal on standard output: its width, and colour unless NO_COLOR is set (no-color.org);
+        /// anything else: 80 columns (or $COLUMNS), no colour.
+        static func standardOutput() -> Style {
+            let environment = ProcessInfo.processInfo.environment
+            let terminal = isatty(STDOUT_FILENO) == 1
+            var size = winsize()
+            let columns = terminal && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0
+                ? Int(size.ws_col) : Int(environment["COLUMNS"] ?? "") ?? 80
+            return Style(width: columns, colour: terminal && (environment["NO_COLOR"] ?? "").isEmpty)
+        }
+    }
+
+    static let labelWidth = 16
+    static let valueWidth = 8
+
+    static func render(_ reply: [String: Any], style: Style = Style()) -> String {
         let counters = reply["counters"] as? [String: Any] ?? [:]
-        let rows: [(String, String)] = [
-            ("encryptions", "encryptions"), ("decryptions", "decryptions"), ("logins ok", "loginsSucceeded"),
-            ("logins failed", "loginsFailed"), ("key exchanges", "keyExchanges"), ("aborted", "keyExchangesAborted"),
-            ("alerts", "alerts"), ("registrations", "registrations"), ("active sessions", "activeSessions"),
+        let rows: [(String, String, Bool)] = [
+            ("encryptions", "encryptions", false), ("decryptions", "decryptions", false),
+            ("logins ok", "loginsSucceeded", false), ("logins failed", "loginsFailed", true),
+            ("key exchanges", "keyExchanges", false), ("aborted", "keyExchangesAborted", true), ("alerts", "alerts", true),
+            ("registrations", "registrations", false), ("active sessions", "activeSessions", false),
         ]
-        let largest = max(rows.map { Output.int(counters[$0.1]) }.max() ?? 0, 1)
-        var lines = ["qsm dashboard  \(ISO8601DateFormatter().string(from: Date()))", ""]
-        for (label, key) in rows {
+        let width = max(style.width, labelWidth + valueWidth + 4)
+        let barWidth = width - labelWidth - valueWidth - 3
+        let largest = rows.map { Output.int(counters[$0.1]) }.max() ?? 0
+        var lines = [paint(fit("qsm dashboard  \(ISO8601DateFormatter().string(from: Date()))", width), "1", style), ""]
+        for (label, key, bad) in rows {
             let value = Output.int(counters[key])
-            let bar = String(repeating: "█", count: Int(value * 40 / largest))
-            lines.append(label.padding(toLength: 16, withPad: " ", startingAt: 0) + String(value).leftPadded(8) + "  " + bar)
+            let bar = String(repeating: "█", count: barLength(value, largest: largest, width: barWidth))
+            lines.append(pad(label) + String(value).leftPadded(valueWidth) + "  " + paint(bar, bad && value > 0 ? "31" : "32", style))
         }
         if counters["meanQber"] != nil {
-            lines.append(String(format: "%@%8.2f%%", "mean QBER".padding(toLength: 16, withPad: " ", startingAt: 0), Output.double(counters["meanQber"]) * 100))
+            lines.append(pad("mean QBER") + String(format: "%7.2f%%", Output.double(counters["meanQber"]) * 100))
         }
         let minutes = reply["minutes"] as? [[String: Any]] ?? []
         lines.append("")
-        lines.append("last \(minutes.count) minutes")
+        lines.append(fit("last \(minutes.count) minutes" + (minutes.count > width - labelWidth - 12 ? " (a column per several)" : ""), width))
         for (label, key) in [("sends", "sends"), ("decryptions", "decryptions"), ("failed logins", "loginsFailed"), ("alerts", "alerts")] {
             let values = minutes.map { Output.int($0[key]) }
-            lines.append(label.padding(toLength: 16, withPad: " ", startingAt: 0) + sparkline(values) + "  max \(values.max() ?? 0)")
+            let peak = "  max \(values.max() ?? 0)"
+            let room = max(1, width - labelWidth - peak.count)
+            lines.append(pad(label) + paint(sparkline(squeeze(values, to: room)), "36", style) + peak)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Cells of a bar of `width` for `value`: log(1 + value) against log(1 + largest), at least one
+    /// cell for anything above zero.
+    static func barLength(_ value: Int64, largest: Int64, width: Int) -> Int {
+        guard value > 0, largest > 0, width > 0 else { return 0 }
+        let share = log1p(Double(value)) / log1p(Double(largest))
+        return max(1, min(width, Int((share * Double(width)).rounded())))
+    }
+
+    /// `values` in at most `count` columns, each the largest of the minutes it covers.
+    static func squeeze(_ values: [Int64], to count: Int) -> [Int64] {
+        guard values.count > count, count > 0 else { return values }
+        return (0..<count).map { column in
+            let start = column * values.count / count
+            let end = max(start + 1, (column + 1) * values.count / count)
+            return values[start..<end].max() ?? 0
+        }
     }
 
     static func sparkline(_ values: [Int64]) -> String {
         let ticks = Array("▁▂▃▄▅▆▇█")
         let top = max(values.max() ?? 0, 1)
         return String(values.map { $0 == 0 ? " " : ticks[min(Int($0 * Int64(ticks.count - 1) / top), ticks.count - 1)] })
+    }
+
+    private static func pad(_ label: String) -> String { label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) }
+    private static func fit(_ text: String, _ width: Int) -> String { String(text.prefix(width)) }
+
+    /// `text` in the SGR colour `code` when the style allows colour.
+    private static func paint(_ text: String, _ code: String, _ style: Style) -> String {
+        style.colour && !text.isEmpty ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 }
 
@@ -109,8 +174,9 @@ extension String {
 extension QSM {
     struct Alerts: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Intrusion detection alerts (administrators).")
-        @Flag(help: "Print the latest alerts, then each new one as it is raised (as tail -f does).") var follow = false
-        @Option(help: "At most this many (default 100; with --follow, the latest 10 before following).") var limit: Int?
+        @Flag(name: [.short, .long], help: "Print the latest alerts, then each new one as it is raised (as tail -f does).")
+        var follow = false
+        @Option(name: [.customShort("n"), .long], help: "At most this many (default 100; with --follow, the latest 10 before following).") var limit: Int?
         @OptionGroup var options: ClientOptions
 
         func run() throws {
@@ -135,7 +201,7 @@ extension QSM {
         }
 
         static func show(_ alert: [String: Any], json: Bool) {
-            if json { Output.json(alert); return }
+            if json { Output.jsonLine(alert); return }
             let evidence = (alert["evidence"] as? [Any] ?? []).map { "\(Output.int($0))" }.joined(separator: ",")
             print("\(Output.time(alert["at"]))  \((alert["severity"] as? String ?? "").uppercased())  \(alert["rule"] ?? "")  \(alert["subject"] ?? "")  \(alert["message"] ?? "")  [events \(evidence)]")
         }

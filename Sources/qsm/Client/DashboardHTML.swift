@@ -69,6 +69,7 @@ enum DashboardHTML {
         }
         html += "</section>\n"
         html += "<section class=\"wide\"><figure class=\"chart\"><figcaption>QBER of the latest key exchanges</figcaption>\n"
+        html += qberLegend()
         html += qberChart(input.reply["exchanges"] as? [[String: Any]] ?? [])
         html += "</figure>\n"
         html += alertsSection(input.alerts)
@@ -223,13 +224,18 @@ enum DashboardHTML {
         if exchanges.isEmpty {
             svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" class=\"empty\">no key exchanges yet</text>\n"
         }
-        // Legend.
-        let legendX = left + 10, legendY = top + 14
-        svg += "<circle cx=\"\(f(legendX))\" cy=\"\(f(legendY))\" r=\"4.5\" fill=\"\(Palette.blue)\"/><text x=\"\(f(legendX + 10))\" y=\"\(f(legendY + 4))\" class=\"tick\">completed</text>"
-        svg += "<path d=\"M\(f(legendX + 95)) \(f(legendY - 5))l10 10m-10 0l10 -10\" stroke=\"\(Palette.vermillion)\" stroke-width=\"2.5\"/><text x=\"\(f(legendX + 112))\" y=\"\(f(legendY + 4))\" class=\"tick\">aborted</text>"
-        svg += "<line x1=\"\(f(legendX + 180))\" y1=\"\(f(legendY - 5))\" x2=\"\(f(legendX + 180))\" y2=\"\(f(legendY + 5))\" stroke=\"\(Palette.grid)\" stroke-width=\"2\"/><text x=\"\(f(legendX + 188))\" y=\"\(f(legendY + 4))\" class=\"tick\">to the upper confidence bound</text>\n"
         svg += axisLabels(x: "key exchange, oldest to newest (last \(exchanges.count))", y: "QBER", plotHeight: plotHeight, width: width)
         return svg + "</svg>\n"
+    }
+
+    /// The QBER chart's legend, above the chart rather than inside its plot, where a confidence bar of an
+    /// early exchange crossed it (issue 18 item 19).
+    private static func qberLegend() -> String {
+        func item(_ mark: String, _ colour: String, _ label: String) -> String {
+            "<span class=\"legend-item\"><b style=\"color: \(colour)\" aria-hidden=\"true\">\(mark)</b><span>\(label)</span></span>"
+        }
+        return "<p class=\"legend\">" + item("●", Palette.blue, "completed") + item("✕", Palette.vermillion, "aborted")
+            + item("┃", Palette.grid, "to the upper confidence bound") + "</p>\n"
     }
 
     // MARK: Alerts
@@ -343,14 +349,16 @@ enum DashboardHTML {
         body { font: 14px/1.4 system-ui, -apple-system, "DejaVu Sans", sans-serif; margin: 20px; color: #1a1a1a; background: #fafafa; }
         header h1 { margin: 0; font-size: 22px; }
         .meta { margin: 2px 0 14px; color: #555; }
-        .counters { display: grid; grid-template-columns: repeat(6, 1fr); gap: 10px; }
-        .card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px; }
+        .counters { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 10px; }
+        .card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px; min-width: 0; overflow-wrap: anywhere; }
         .card h2 { font-size: 13px; margin: 0; color: #555; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; }
         .card .value { font-size: 28px; font-weight: 700; margin: 4px 0 0; }
         .card .sub { margin: 0; color: #555; font-size: 12px; }
         .card ul { list-style: none; padding: 0; margin: 6px 0 0; font-size: 13px; }
-        .card li { display: flex; justify-content: space-between; }
-        .charts { display: grid; grid-template-columns: repeat(2, 1fr); gap: 10px; margin-top: 12px; }
+        .card li { display: flex; justify-content: space-between; gap: 8px; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 10px; margin-top: 12px; }
+        .legend { margin: 0 0 4px; font-size: 12px; color: #333; display: flex; flex-wrap: wrap; gap: 4px 16px; }
+        .legend-item { display: inline-flex; align-items: center; gap: 5px; }
         .wide { margin-top: 12px; }
         figure.chart { margin: 0 0 10px; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 8px; }
         figcaption { font-weight: 600; margin-bottom: 2px; }

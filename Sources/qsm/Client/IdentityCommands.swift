@@ -9,15 +9,20 @@ extension QSM {
         @Flag(name: .long, help: "Read the password from the first line of standard input.") var passwordStdin = false
         @OptionGroup var options: ClientOptions
 
+        /// What can be checked before a password is typed is checked first: the name, then the socket
+        /// (connected before the prompt), then the first entry's length before asking for it again.
         func run() throws {
-            let password = try PasswordInput.read(prompt: "Password for \(user): ", fromStdin: passwordStdin)
-            if !passwordStdin {
-                guard try PasswordInput.read(prompt: "Again: ", fromStdin: false) == password else {
-                    throw ValidationError("the passwords differ")
-                }
-            }
+            if let problem = PasswordRules.usernameProblem(user) { throw ValidationError("the username \(user): \(problem)") }
             try runClient {
-                let reply = try options.connect().call("io.qsm.Broker.Register", ["username": user, "password": password])
+                let connection = try options.connect()
+                let password = try PasswordInput.read(prompt: "Password for \(user): ", fromStdin: passwordStdin)
+                if let problem = PasswordRules.problem(password) { throw ValidationError("the password: \(problem); nothing was registered") }
+                if !passwordStdin {
+                    guard try PasswordInput.read(prompt: "Again: ", fromStdin: false) == password else {
+                        throw ValidationError("the passwords differ; nothing was registered")
+                    }
+                }
+                let reply = try connection.call("io.qsm.Broker.Register", ["username": user, "password": password])
                 if options.json { Output.json(reply) } else { print("registered \(reply["username"] ?? user)") }
             }
         }
@@ -57,6 +62,23 @@ extension QSM {
                 defer { SessionStore.remove() }
                 _ = try options.connect().call("io.qsm.Broker.Logout", ["token": token])
                 if options.json { Output.json([:] as [String: Any]) } else { print("logged out") }
+            }
+        }
+    }
+
+    struct Whoami: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show who is logged in and until when, from the session file (qsmd is not asked).")
+        @Flag(name: .long, help: "Print machine-readable JSON.") var json = false
+
+        func run() throws {
+            _ = try SessionStore.token()  // no session, or an expired one: the same line as every command
+            let user = SessionStore.username() ?? "?"
+            let expiresAt = SessionStore.expiresAt() ?? 0
+            if json {
+                Output.json(["username": user, "expiresAt": expiresAt, "sessionFile": SessionStore.path])
+            } else {
+                print("\(user) (session until \(Output.time(expiresAt)))")
             }
         }
     }

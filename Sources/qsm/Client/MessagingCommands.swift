@@ -4,11 +4,39 @@ import Varlink
 
 extension QSM {
     struct Key: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "BB84 key exchanges.", subcommands: [Establish.self])
+        static let configuration = CommandConfiguration(
+            abstract: "BB84 key exchanges and the key material they left.", subcommands: [Establish.self, Status.self])
+
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "The BB84 key you share with each peer: bytes left for otp and aes, and keys made.",
+                discussion: "An otp message costs its size plus 32 bytes; an aes block 32 bytes for many messages.")
+            @OptionGroup var options: ClientOptions
+
+            func run() throws {
+                let token = try SessionStore.token()
+                try runClient {
+                    let reply = try options.connect().call("io.qsm.Broker.KeyStatus", ["token": token])
+                    if options.json { Output.json(reply); return }
+                    let pools = reply["pools"] as? [[String: Any]] ?? []
+                    if pools.isEmpty { print("no key material: run qsm key establish PEER") }
+                    for pool in pools {
+                        let bits = Output.int(pool["availableBits"])
+                        let keys = Output.int(pool["keys"])
+                        print("\(pool["peer"] ?? "")  \(bits / 8) bytes left (\(bits) bits)  from \(keys) \(keys == 1 ? "key" : "keys")")
+                    }
+                }
+            }
+        }
 
         struct Establish: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Run a (simulated) BB84 exchange with PEER and add the key to your shared pool.")
+                abstract: "Run a (simulated) BB84 exchange with PEER and add the key to your shared pool.",
+                discussion: """
+                    A long exchange (a million qubits or more) counts its seconds on a terminal's standard error. \
+                    Ctrl-C (or any end of qsm) closes the connection, and qsmd cancels the exchange: no key is \
+                    stored and no key_established event recorded.
+                    """)
             @Argument var peer: String
             @Option(help: "Qubits to send (default 200,000).") var qubits: Int?
             @Option(help: "Channel bit-flip probability (default 0.01).") var noise: Double?
@@ -27,9 +55,14 @@ extension QSM {
                 if let basisBias { parameters["basisBias"] = basisBias }
                 try runClient {
                     let reply: [String: Any]
+                    let connection = try options.connect()
+                    let progress = ExchangeProgress(peer: peer, qubits: qubits ?? 200_000)
+                    defer { progress.stop() }
                     do {
-                        reply = try options.connect().call("io.qsm.Broker.EstablishKey", parameters)
+                        reply = try connection.call("io.qsm.Broker.EstablishKey", parameters)
+                        progress.stop()
                     } catch let error as VarlinkClientError {
+                        progress.stop()
                         guard case .reply(let name, _) = error, name.hasSuffix(".EavesdroppingDetected") else { throw error }
                         try reportAbort(error.parameters)
                     }
@@ -73,8 +106,8 @@ extension QSM {
         @Argument var peer: String
         @Argument(help: "The message; other users can read it while qsm runs: prefer standard input or --file.")
         var message: String?
-        @Option(help: ArgumentHelp("Read the message from FILE.", valueName: "FILE")) var file: String?
-        @Option(help: "aes (default), otp or pqc.") var mode: String?
+        @Option(name: [.short, .long], help: ArgumentHelp("Read the message from FILE.", valueName: "FILE")) var file: String?
+        @Option(name: [.short, .long], help: "aes (default), otp or pqc.") var mode: String?
         @OptionGroup var options: ClientOptions
 
         func validate() throws {
@@ -132,7 +165,7 @@ extension QSM {
     struct Inbox: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List your messages, newest first.")
         @Flag(help: "Only messages not read yet.") var unread = false
-        @Option(help: "At most this many.") var limit: Int?
+        @Option(name: [.customShort("n"), .long], help: "At most this many.") var limit: Int?
         @OptionGroup var options: ClientOptions
 
         func run() throws {
@@ -154,13 +187,16 @@ extension QSM {
 
     struct Read: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Decrypt and show a message.")
-        @Argument(help: "The message id, as qsm inbox shows it.") var messageID: String
+        @Argument(help: "The message id as qsm inbox shows it, or a prefix of it that only one of your messages has.")
+        var messageID: String
         @OptionGroup var options: ClientOptions
 
         func run() throws {
             let token = try SessionStore.token()
             try runClient {
-                let reply = try options.connect().call("io.qsm.Broker.Decrypt", ["token": token, "messageId": messageID])
+                let connection = try options.connect()
+                let id = try MessageIDPrefix.resolve(messageID, token: token, connection: connection)
+                let reply = try connection.call("io.qsm.Broker.Decrypt", ["token": token, "messageId": id])
                 if options.json { Output.json(reply); return }
                 print("from \(reply["from"] ?? "") at \(Output.time(reply["sentAt"])) (\(reply["mode"] ?? ""))")
                 print(reply["body"] as? String ?? "")
@@ -170,7 +206,7 @@ extension QSM {
 
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What you did and what was done to you, newest first.")
-        @Option(help: "At most this many.") var limit: Int?
+        @Option(name: [.customShort("n"), .long], help: "At most this many.") var limit: Int?
         @OptionGroup var options: ClientOptions
 
         func run() throws {
