@@ -63,7 +63,9 @@ let package = Package(
         // The event catalogue: generated protobuf messages from Schemas/ plus stable type ids and names.
         .target(name: "QSMEvents", dependencies: ["EventLog", protobuf]),
         // BB84 simulation and post-processing: pure, no I/O.
-        .target(name: "QKD"),
+        // Carry-less (GF(2)) polynomial multiplication for Toeplitz hashing: Karatsuba over PCLMULQDQ.
+        .target(name: "CCarryless"),
+        .target(name: "QKD", dependencies: ["CCarryless"]),
         // Passwords, tokens, key custody and message sealing on libsodium and swift-crypto.
         .target(name: "QSMCrypto", dependencies: ["CSodium", crypto, cryptoExtras]),
         // The broker: deciders, projections, intrusion detection; runs in-process, the socket comes later.
