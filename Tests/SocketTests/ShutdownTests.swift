@@ -53,7 +53,10 @@ struct ShutdownTests {
                 }
             }.start()
         }
-        try await Task.sleep(for: .milliseconds(800))
+        // SIGTERM once the burst is under way (a few dozen answered), not after a fixed time.
+        let underWay = ContinuousClock.now + .seconds(60)
+        while acknowledged.withLock({ $0.count }) < 40 && ContinuousClock.now < underWay { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(acknowledged.withLock { $0.count } >= 40, "the burst did not get going within 60 s")
         #expect(try await daemon.stop() == 0, "qsmd exits 0 on SIGTERM: \(daemon.process.standardError.suffix(500))")
         while done.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(10)) }
 
