@@ -36,7 +36,9 @@ struct ShutdownTests {
                         "token": token, "to": "bob", "body": "burst \(connection)-\(index)", "mode": "aes"]]
                     guard var frame = try? JSONSerialization.data(withJSONObject: call) else { return }
                     frame.append(0)
-                    let written = frame.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    // MSG_NOSIGNAL: qsmd closes the connection as it shuts down, and a write after that must
+                    // end this thread (EPIPE), not kill the test process with SIGPIPE.
+                    let written = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     guard written == frame.count else { return }
                     // One reply: read until its NUL.
                     while !buffer.contains(0) {
