@@ -73,7 +73,7 @@ public struct SessionToken: Sendable {
     /// Whether this token belongs to the stored `sessionID`, compared in constant time.
     public func matches(sessionID stored: Data) -> Bool {
         let mine = sessionID
-        return mine.withUnsafeBytes { a in stored.withUnsafeBytes { b in Sodium.constantTimeEqual(a, b) } }
+        return mine.withUnsafeBytes { a in stored.withUnsafeBytes { b in ConstantTime.equal(a, b) } }
     }
 
     private static func encode(_ bytes: Data) -> String {

@@ -145,7 +145,8 @@ public enum BrokerInterface {
         return Int64(minutes)
     }
 
-    static func dashboard(_ view: DashboardView) -> JSONObject {
+    /// The Dashboard reply for `view`: what `qsm dashboard --json` prints and `--input` reads back.
+    public static func dashboard(_ view: DashboardView) -> JSONObject {
         let c = view.counters
         return [
             "counters": .object([

@@ -1,7 +1,7 @@
 // qsm-bench: the benchmarks behind tools/bench. Each suite prints its figures and, last, one summary line.
 import Foundation
 
-let usage = "usage: qsm-bench log|qkd|crypto|broker|socket|forensics [options]"
+let usage = "usage: qsm-bench log|qkd|crypto|consttime|broker|socket|forensics [options]"
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -13,6 +13,7 @@ do {
     case "log": try await LogBench.run(options)
     case "qkd": try QKDBench.run(options)
     case "crypto": try CryptoBench.run(options)
+    case "consttime": try ConstantTimeBench.run(options)
     case "broker": try await BrokerBench.run(options)
     case "socket": try SocketBench.run(options)
     case "forensics": try await ForensicsBench.run(options)

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import QSMEvents
 import QSMTesting
+import SwiftProtobuf
 import Testing
 
 @Suite("Bad input")
@@ -141,6 +142,7 @@ struct BadInputTests {
             '\(Products.logload)' verify --dir '\(mount)/log'
             '\(Products.logload)' append --dir '\(mount)/log' --count 100 --tasks 4 | sort -n -k 2 | tail -n 1
             '\(Products.logload)' verify --dir '\(mount)/log'
+            cp -a '\(mount)/log' '\(directory.appending("kept"))'
             """
         let unshare = getuid() == 0 ? ["-m"] : ["-r", "-m"]
         let (status, lines, stderr) = try await ChildProcess.run("/usr/bin/unshare", unshare + ["/bin/sh", "-c", script])
@@ -155,6 +157,42 @@ struct BadInputTests {
         #expect(lines[3].hasPrefix("valid \(acknowledged + 16) "), "every acknowledged event, and only those: \(lines[3])")
         #expect(lines[4].hasPrefix("acked \(acknowledged + 116) "), "\(lines[4])")
         #expect(lines[5].hasPrefix("valid \(acknowledged + 116) "), "\(lines[5])")
+        try Self.expectTheEventsThemselves(in: directory.appending("kept"), filledBeforeFull: acknowledged)
+    }
+
+    /// Compares the kept log event by event with what qsm-logload appended: `fill` draws 1,000-byte
+    /// messages from generator seed 1 in batches of 16 (the batch the full disk refused is drawn and
+    /// dropped), `append` 100 messages from four tasks, task t drawing from seed t with sender loader-t
+    /// and the sequence number in the correlation id.
+    static func expectTheEventsThemselves(in directory: String, filledBeforeFull acknowledged: Int) throws {
+        let log = try EventStore(directory: directory, mode: .readOnly)
+        defer { log.close() }
+        var stored: [StoredEvent] = []
+        try log.forEach(from: 1) { stored.append($0); return true }
+        #expect(stored.count == acknowledged + 116)
+        func same(_ event: StoredEvent, _ expected: NewEvent, _ what: String) throws {
+            let header = try event.header()
+            let body: Data? = try QSMEvent(event).body?.message.serializedBytes()
+            #expect(header.type == expected.type && header.actor == expected.actor && body == expected.body
+                    && header.correlationID == expected.correlationID, "position \(event.position): \(what)")
+        }
+        var filler = SeededGenerator(seed: 1)
+        let drawn = try (0..<acknowledged + 32).map { _ in try SampleEvents.message(recordSize: 1000, using: &filler) }
+        let filled = Array(drawn[..<acknowledged]) + drawn[(acknowledged + 16)...]
+        for (event, expected) in zip(stored, filled) { try same(event, expected, "the fill's events, in order") }
+        // Each task's events appear in the order it drew them; together they carry sequences 1...100 once.
+        var generators = (0..<4).map { SeededGenerator(seed: UInt64($0)) }
+        var sequences: [UInt64] = []
+        for event in stored.dropFirst(acknowledged + 16) {
+            let header = try event.header()
+            let task = try #require(Int(header.actor.dropFirst("loader-".count)), "actor \(header.actor)")
+            try #require((0..<4).contains(task))
+            var expected = try SampleEvents.message(sender: "loader-\(task)", using: &generators[task])
+            expected.correlationID = header.correlationID
+            try same(event, expected, "task \(task)'s next event")
+            sequences.append(header.correlationID.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        }
+        #expect(sequences.sorted() == Array(1...100))
     }
 }
 

@@ -10,12 +10,16 @@ struct CrashTests {
     /// with a valid chain.
     @Test func everyAcknowledgedEventSurvivesSigkill() async throws {
         let directory = try TemporaryDirectory()
-        var generator = SeededGenerator(seed: UInt64(Date().timeIntervalSince1970))
+        // The kill moments come from this seed; QSM_CRASH_SEED=N reruns a failure's moments.
+        let seed = ProcessInfo.processInfo.environment["QSM_CRASH_SEED"].flatMap { UInt64($0) }
+            ?? UInt64(Date().timeIntervalSince1970)
+        print("crash test: kill moments from seed \(seed) (rerun with QSM_CRASH_SEED=\(seed))")
+        var generator = SeededGenerator(seed: seed)
         var totalAcknowledged = 0
         for round in 1...24 {
             let child = try ChildProcess(Products.logload, ["append", "--dir", directory.path, "--tasks", "8"])
             let started = try await child.waitForLine { $0.hasPrefix("acked") }
-            #expect(started, "round \(round): the child acknowledged nothing; stderr: \(child.standardError)")
+            #expect(started, "round \(round) (seed \(seed)): the child acknowledged nothing; stderr: \(child.standardError)")
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...120, using: &generator)))
             child.kill()
             try await child.wait()
@@ -31,13 +35,13 @@ struct CrashTests {
             let log = try EventStore(directory: directory.path, mode: .readOnly)
             let head = try log.head()
             let report = try log.verify()
-            #expect(report.isValid, "round \(round): \(String(describing: report.firstProblem))")
+            #expect(report.isValid, "round \(round) (seed \(seed)): \(String(describing: report.firstProblem))")
             #expect(report.verifiedEvents == head.position)
             for (position, sequence) in acknowledged {
-                #expect(position <= head.position, "round \(round): acknowledged \(position) lost (head \(head.position))")
+                #expect(position <= head.position, "round \(round) (seed \(seed)): acknowledged \(position) lost (head \(head.position))")
                 let stored = try #require(try log.event(at: position))
                 let recorded = try stored.header().correlationID.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                #expect(recorded == sequence, "round \(round): position \(position) holds another event")
+                #expect(recorded == sequence, "round \(round) (seed \(seed)): position \(position) holds another event")
             }
         }
         #expect(totalAcknowledged > 24)

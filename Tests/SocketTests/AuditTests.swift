@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import QSMTesting
+import Synchronization
 import Testing
 
 /// qsm audit verify and qsm forensics rescan against logs written by a real qsmd: signed checkpoints and
@@ -174,17 +175,29 @@ struct AuditTests {
         let daemon = try await Daemon(directory: directory, settings: Self.settings, arguments: ["--witness", witness])
         let home = directory.appending("home")
         // Writers keep registering and failing logins while the offline commands run.
+        let rounds = WriterRounds()
         let writer = Task {
             var index = 0
             while !Task.isCancelled {
                 _ = try await daemon.qsm(["register", "live\(index)", "--password-stdin"], input: "password-\(index)", home: home)
                 _ = try await daemon.qsm(["login", "live\(index)", "--password-stdin"], input: "wrong-password", home: home)
                 index += 1
+                rounds.value.withLock { $0 = index }
             }
         }
-        try await Task.sleep(for: .milliseconds(500))
+        /// Waits until the writer has finished another round (a registration and a failed login) since `seen`.
+        func writerMovedOn(from seen: Int) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while rounds.value.withLock({ $0 }) <= seen && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let now = rounds.value.withLock { $0 }
+            try #require(now > seen, "the writer made no progress within 60 s")
+            return now
+        }
+        var seen = try await writerMovedOn(from: 0)
         var heads: [Int] = []
         for _ in 0..<3 {
+            // Each verification starts after the log has grown since the last one began.
+            seen = try await writerMovedOn(from: seen)
             let (status, report) = try await verifyJSON(["--data", daemon.data, "--witness", witness])
             #expect(status == 0, "\(report)")
             heads.append(report["verifiedEvents"] as? Int ?? 0)
@@ -199,4 +212,9 @@ struct AuditTests {
         let (status, _) = try await verifyJSON(["--data", daemon.data, "--witness", witness])
         #expect(status == 0)
     }
+}
+
+/// Rounds the live test's writer has finished, shared with the task that counts them.
+private final class WriterRounds: Sendable {
+    let value = Mutex(0)
 }

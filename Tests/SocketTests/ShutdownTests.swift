@@ -36,7 +36,9 @@ struct ShutdownTests {
                         "token": token, "to": "bob", "body": "burst \(connection)-\(index)", "mode": "aes"]]
                     guard var frame = try? JSONSerialization.data(withJSONObject: call) else { return }
                     frame.append(0)
-                    let written = frame.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    // MSG_NOSIGNAL: qsmd closes the connection as it shuts down, and a write after that must
+                    // end this thread (EPIPE), not kill the test process with SIGPIPE.
+                    let written = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     guard written == frame.count else { return }
                     // One reply: read until its NUL.
                     while !buffer.contains(0) {
@@ -53,7 +55,10 @@ struct ShutdownTests {
                 }
             }.start()
         }
-        try await Task.sleep(for: .milliseconds(800))
+        // SIGTERM once the burst is under way (a few dozen answered), not after a fixed time.
+        let underWay = ContinuousClock.now + .seconds(60)
+        while acknowledged.withLock({ $0.count }) < 40 && ContinuousClock.now < underWay { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(acknowledged.withLock { $0.count } >= 40, "the burst did not get going within 60 s")
         #expect(try await daemon.stop() == 0, "qsmd exits 0 on SIGTERM: \(daemon.process.standardError.suffix(500))")
         while done.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(10)) }
 

@@ -41,12 +41,16 @@ let lockedInterfaceDescription = """
 
     """
 
-/// Counts Flood replies sent, across servers.
+/// Counts Flood replies sent, across servers, and Flood handlers that have returned.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
+    private var ended = 0
     func increment() { lock.withLock { value += 1 } }
     var current: Int { lock.withLock { value } }
+    func handlerEnded() { lock.withLock { ended += 1 } }
+    /// Flood handlers that have returned (their connection failed or closed).
+    var handlersEnded: Int { lock.withLock { ended } }
 }
 
 func testInterfaces(floodCounter: Counter = Counter()) throws -> [VarlinkInterface] {
@@ -71,6 +75,7 @@ func testInterfaces(floodCounter: Counter = Counter()) throws -> [VarlinkInterfa
     }
     test.streamingMethod("Flood") { call, replier in
         let chunk = String(repeating: "x", count: call["size"]?.intValue ?? 1)
+        defer { floodCounter.handlerEnded() }
         while true {
             try await replier.send(["chunk": .string(chunk)])
             floodCounter.increment()
