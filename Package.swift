@@ -110,7 +110,7 @@ let package = Package(
             name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "EventLog", "QSMEvents", "QSMTesting", "QSMCrypto", crypto, protobuf]),
         // qsmd and qsm as built binaries, over a real socket, as a user would type.
-        .testTarget(name: "SocketTests", dependencies: ["qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents"]),
+        .testTarget(name: "SocketTests", dependencies: ["qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents", "QSMCrypto"]),
         // Export, queries, timelines and the qsm binary's bad-input exits, against naive full scans.
         .testTarget(
             name: "ForensicsTests",
