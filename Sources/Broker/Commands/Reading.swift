@@ -45,7 +45,8 @@ extension Broker {
             return (entry, state.keyPools.pool(entry.from, entry.to), user)
         }
         if let (entry, pool, user) = context {
-            opened = await openMessage(entry, pool: pool, token: token, asSender: entry.from == user)
+            let asSender = entry.from == user
+            opened = await openMessage(entry, pool: pool, token: token, asSender: asSender)
         }
         return try await submit(DecryptCommand(token: presented, messageID: id, opened: opened), caller: caller).get()
     }
