@@ -111,7 +111,11 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "EventLog", "QSMEvents", "QSMTesting", "QSMCrypto", crypto, protobuf]),
         // qsmd and qsm as built binaries, over a real socket, as a user would type.
         .testTarget(
-            name: "SocketTests", dependencies: ["qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents", "Broker", "QSMDaemon", "Forensics", "Varlink"]),
+            name: "SocketTests",
+            dependencies: [
+                "qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents", "QSMCrypto", "Broker", "QSMDaemon", "Forensics",
+                "Varlink",
+            ]),
         // Export, queries, timelines and the qsm binary's bad-input exits, against naive full scans.
         .testTarget(
             name: "ForensicsTests",

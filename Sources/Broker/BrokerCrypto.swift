@@ -293,26 +293,34 @@ final class BrokerCrypto: Sendable {
         "\(pair)/" + ranges.map { "\($0.start)+\($0.length)" }.joined(separator: ",")
     }
 
-    func sealPQC(_ body: Data, to publicKey: Data, context: MessageContext) async throws(BrokerError) -> PQCSealedForContext {
+    /// Seals `body` to the recipient's `publicKey` and, when `senderKey` is given, a copy to the sender's.
+    func sealPQC(_ body: Data, to publicKey: Data, senderKey: Data?, context: MessageContext) async throws(BrokerError)
+        -> PQCSealedForContext
+    {
         try await offload { () throws(BrokerError) -> PQCSealedForContext in
             do {
                 let key = try PQCPublicKey(rawRepresentation: publicKey)
-                return PQCSealedForContext(sealed: try PQCCipher.seal(body, context: context, to: key), context: context)
+                let copy = try senderKey.map { try PQCCipher.seal(body, context: context, to: PQCPublicKey(rawRepresentation: $0), copy: .sender) }
+                return PQCSealedForContext(
+                    sealed: try PQCCipher.seal(body, context: context, to: key), senderCopy: copy, context: context)
             } catch {
                 throw Self.mapped(error)
             }
         }
     }
 
-    func openPQC(_ sealed: PQCSealed, privateKey: PQCPrivateKey, context: MessageContext) async throws(BrokerError) -> Data {
+    func openPQC(_ sealed: PQCSealed, privateKey: PQCPrivateKey, context: MessageContext, copy: PQCCopy) async
+        throws(BrokerError) -> Data
+    {
         try await offload { () throws(BrokerError) -> Data in
-            do { return try PQCCipher.open(sealed, context: context, with: privateKey) } catch { throw Self.mapped(error) }
+            do { return try PQCCipher.open(sealed, context: context, with: privateKey, copy: copy) } catch { throw Self.mapped(error) }
         }
     }
 }
 
-/// A pqc message sealed before deciding, with the context it was sealed for.
+/// A pqc message sealed before deciding, with the sender's copy and the context both were sealed for.
 struct PQCSealedForContext: Sendable {
     let sealed: PQCSealed
+    let senderCopy: PQCSealed?
     let context: MessageContext
 }

@@ -38,6 +38,8 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
     case integrityFailure(messageID: String)
     /// The pqc private key is only in memory after a login with the password.
     case privateKeyUnavailable
+    /// The sender asked for a pqc message sent before the sender copy existed: only its recipient's key opens it.
+    case noSenderCopy(messageID: String)
     /// The log could not be written or read; nothing of the command was recorded.
     case storage(EventLogError)
     /// The broker is shutting down or failed to start.
@@ -65,6 +67,8 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
             "the key pool holds \(available) bytes, \(needed) are needed: establish a key first"
         case .integrityFailure(let id):
             "message \(id.isEmpty ? "(unknown)" : id) failed authentication: it was altered after it was sent"
+        case .noSenderCopy(let id):
+            "message \(id) was sent in pqc before qsm kept a copy for its sender: only its recipient can read it"
         case .privateKeyUnavailable: "pqc messages can be read only in a session logged in with the password"
         case .storage(let error): "storage error, nothing was recorded: \(error)"
         case .unavailable(let reason): "the broker is unavailable: \(reason)"

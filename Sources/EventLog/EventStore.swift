@@ -254,7 +254,7 @@ public final class EventStore: Sendable {
     static func mapped(_ error: any Error, path: String) -> EventLogError {
         if let error = error as? EventLogError { return error }
         if let error = error as? LMDBError {
-            if error.isDiskFull { return .diskFull(path: path) }
+            if error.isDiskFull || error.isShortWriteOnFullDisk(path: path) { return .diskFull(path: path) }
             if error.isPermission { return .permissionDenied(path: path, detail: error.description) }
             return .storage(path: path, detail: error.description)
         }

@@ -91,6 +91,7 @@ public enum EventJSON {
             unknown = e.unknownFields.data
             json.key("expiresAtUs"); json.number(e.expiresAtUs)
             json.key("sessionId"); json.hex(e.sessionID)
+            if e.hasSessionPrivateKey { json.key("sessionPrivateKey"); wrapped(e.sessionPrivateKey, &json) }
             json.key("username"); json.string(e.username)
         case .loginFailed(let e):
             unknown = e.unknownFields.data
@@ -143,6 +144,9 @@ public enum EventJSON {
             json.endArray()
             json.key("recipient"); json.string(e.recipient)
             json.key("sender"); json.string(e.sender)
+            // Only in pqc messages sent since the sender copy exists: older exports stay byte for byte.
+            if !e.senderCiphertext.isEmpty { json.key("senderCiphertext"); json.hex(e.senderCiphertext) }
+            if !e.senderEncapsulatedKey.isEmpty { json.key("senderEncapsulatedKey"); json.hex(e.senderEncapsulatedKey) }
             json.key("size"); json.number(e.size)
             json.key("tag"); json.hex(e.tag)
         case .messageDecrypted(let e):

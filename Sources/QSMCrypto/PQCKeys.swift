@@ -25,6 +25,9 @@ public struct PQCPrivateKey: Sendable {
 
     /// The matching public key.
     public var publicKey: PQCPublicKey { PQCPublicKey(key.publicKey) }
+
+    /// The 32-byte seed, for tests that look for it where it must not be (the log on disk).
+    package var seedForTests: Data { key.seedRepresentation }
 }
 
 extension PQCPrivateKey: CustomStringConvertible, CustomReflectable {

@@ -70,6 +70,11 @@ public struct SessionToken: Sendable {
         secret.withUnsafeBytes { Data(SHA256.hash(data: $0)) }
     }
 
+    /// The token's bytes, for deriving keys that only its holder can rebuild.
+    func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try secret.withUnsafeBytes(body)
+    }
+
     /// Whether this token belongs to the stored `sessionID`, compared in constant time.
     public func matches(sessionID stored: Data) -> Bool {
         let mine = sessionID

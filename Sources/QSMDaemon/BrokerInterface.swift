@@ -75,30 +75,32 @@ public enum BrokerInterface {
             ]) })]
         }
         handle("Inbox") { call, caller throws(BrokerError) in
-            let messages = try await broker.inbox(
+            let page = try await broker.inboxPage(
                 token: try param { try VarlinkMapping.string(call, "token") },
                 unreadOnly: try param { try VarlinkMapping.optionalBool(call, "unreadOnly") } ?? false,
-                limit: try param { try VarlinkMapping.optionalInt(call, "limit") }, caller: caller)
-            return ["messages": .array(messages.map { entry in .object([
+                limit: try param { try VarlinkMapping.optionalInt(call, "limit") },
+                cursor: call["cursor"]?.stringValue, caller: caller)
+            return ["messages": .array(page.items.map { entry in .object([
                 "messageId": .string(entry.messageID), "from": .string(entry.from), "sentAt": .int(Int(entry.sentAt)),
                 "mode": .string(entry.mode), "size": VarlinkMapping.int(entry.size), "read": .bool(entry.read),
-            ]) })]
+            ]) }), "total": .int(page.total), "more": .int(page.more), "cursor": page.cursor.map { .string($0) } ?? .null]
         }
         handle("Decrypt") { call, caller throws(BrokerError) in
             let message = try await broker.decrypt(
                 token: try param { try VarlinkMapping.string(call, "token") },
                 messageID: try param { try VarlinkMapping.string(call, "messageId") }, caller: caller)
             return ["body": .string(String(decoding: message.body, as: UTF8.self)), "from": .string(message.from),
-                    "sentAt": .int(Int(message.sentAt)), "mode": .string(message.mode)]
+                    "to": .string(message.to), "sentAt": .int(Int(message.sentAt)), "mode": .string(message.mode)]
         }
         handle("History") { call, caller throws(BrokerError) in
-            let entries = try await broker.history(
+            let page = try await broker.historyPage(
                 token: try param { try VarlinkMapping.string(call, "token") },
-                limit: try param { try VarlinkMapping.optionalInt(call, "limit") }, caller: caller)
-            return ["entries": .array(entries.map { entry in .object([
+                limit: try param { try VarlinkMapping.optionalInt(call, "limit") },
+                cursor: call["cursor"]?.stringValue, caller: caller)
+            return ["entries": .array(page.items.map { entry in .object([
                 "position": VarlinkMapping.int(entry.position), "at": .int(Int(entry.at)), "kind": .string(entry.kind),
                 "summary": .string(entry.summary),
-            ]) })]
+            ]) }), "total": .int(page.total), "more": .int(page.more), "cursor": page.cursor.map { .string($0) } ?? .null]
         }
         handle("Dashboard") { call, caller throws(BrokerError) in
             dashboard(try await broker.dashboard(

@@ -25,6 +25,8 @@ public enum VarlinkMapping {
         case .sessionRevoked: return VarlinkError("\(broker).InvalidSession", parameters: ["reason": "ended"])
         case .privateKeyUnavailable:
             return VarlinkError("\(broker).InvalidSession", parameters: ["reason": "log in again to read pqc messages"])
+        case .noSenderCopy(let id):
+            return VarlinkError("\(broker).SenderCopyMissing", parameters: ["messageId": .string(id)])
         case .notOwner(let resource): return VarlinkError("\(broker).AccessDenied", parameters: ["resource": .string(resource)])
         case .notAdmin: return .permissionDenied
         case .unknownMessage(let id): return VarlinkError("\(broker).NoSuchMessage", parameters: ["messageId": .string(id)])

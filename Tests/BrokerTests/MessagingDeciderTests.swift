@@ -81,12 +81,16 @@ struct MessagingDeciderTests {
         let (scenario, token) = scenarioWithPair(bits: 0)
         let id = Data(repeating: 1, count: 16)
         let sealed = PQCSealed(encapsulatedKey: Data([1, 2, 3]), ciphertext: Data([4, 5]))
-        let right = PQCSealedForContext(sealed: sealed, context: MessageAAD(messageID: id, sender: "alice", recipient: "bob"))
+        let copy = PQCSealed(encapsulatedKey: Data([6, 7]), ciphertext: Data([8, 9]))
+        let right = PQCSealedForContext(
+            sealed: sealed, senderCopy: copy, context: MessageAAD(messageID: id, sender: "alice", recipient: "bob"))
         let message = try #require(sent(scenario.when(send(token, .pqc, sealed: right)).events))
         #expect(message.encapsulatedKey == Data([1, 2, 3]))
         #expect(message.ciphertext == Data([4, 5]))
+        #expect(message.senderEncapsulatedKey == Data([6, 7]), "the sender's copy travels in the same event")
+        #expect(message.senderCiphertext == Data([8, 9]))
         let forMallory = PQCSealedForContext(
-            sealed: sealed, context: MessageAAD(messageID: id, sender: "mallory", recipient: "bob"))
+            sealed: sealed, senderCopy: copy, context: MessageAAD(messageID: id, sender: "mallory", recipient: "bob"))
         let refused = scenario.when(send(token, .pqc, sealed: forMallory))
         #expect(refused.outcome.error == .unavailable("the session changed while sealing: try again"))
         #expect(refused.events.isEmpty)
@@ -148,21 +152,23 @@ struct MessagingDeciderTests {
             == .unavailable("the session changed during the exchange: try again"))
     }
 
-    @Test func onlyTheRecipientDecryptsAndEveryOtherReaderIsRecorded() throws {
+    @Test func theRecipientAndTheSenderDecryptAndEveryOtherReaderIsRecorded() throws {
         var (scenario, aliceToken) = scenarioWithPair()
+        scenario.registered("carol")
         let decided = scenario.when(send(aliceToken, .aes))
         let id = try decided.outcome.get().messageID
         scenario.apply(decided.events, actor: "alice")
         let bobToken = scenario.loggedIn("bob")
+        let carolToken = scenario.loggedIn("carol")
 
         let read = scenario.when(DecryptCommand(token: bobToken, messageID: id, opened: .success(Data("hi".utf8))))
         #expect(try read.outcome.get().body == Data("hi".utf8))
         #expect(read.events.map(\.name) == ["message_decrypted"])
 
-        let byAlice = scenario.when(DecryptCommand(token: aliceToken, messageID: id, opened: nil))
-        #expect(byAlice.outcome.error == .notOwner(resource: "message \(id)"))
-        guard case .accessDenied(let denied)? = byAlice.events.first else {
-            Issue.record("expected an access_denied, got \(byAlice.events.map(\.name))")
+        let byCarol = scenario.when(DecryptCommand(token: carolToken, messageID: id, opened: nil))
+        #expect(byCarol.outcome.error == .notOwner(resource: "message \(id)"))
+        guard case .accessDenied(let denied)? = byCarol.events.first else {
+            Issue.record("expected an access_denied, got \(byCarol.events.map(\.name))")
             return
         }
         #expect(denied.owner == "bob")
@@ -175,6 +181,72 @@ struct MessagingDeciderTests {
             == .unavailable("the session changed while decrypting: try again"))
     }
 
+    @Test func theSenderReadsTheirOwnMessageWithoutARefusalAndTheRecipientsInboxStaysUnread() throws {
+        var (scenario, aliceToken) = scenarioWithPair()
+        let decided = scenario.when(send(aliceToken, .otp))
+        let id = try decided.outcome.get().messageID
+        scenario.apply(decided.events, actor: "alice")
+        _ = scenario.loggedIn("bob")
+
+        // Three reads by the sender: each a message_decrypted with reader == sender, none an access_denied.
+        for _ in 1...3 {
+            let own = scenario.when(DecryptCommand(token: aliceToken, messageID: id, opened: .success(Data("hi".utf8))))
+            let message = try own.outcome.get()
+            #expect(message.body == Data("hi".utf8))
+            #expect(message.from == "alice")
+            #expect(message.to == "bob")
+            #expect(own.events.map(\.name) == ["message_decrypted"])
+            guard case .messageDecrypted(let decrypted)? = own.events.first else { return }
+            #expect(decrypted.reader == "alice")
+            #expect(decrypted.sender == "alice")
+            scenario.apply(own.events, actor: "alice")
+        }
+        #expect(scenario.state.ids.pending.isEmpty && scenario.state.ids.alerts.isEmpty, "reading one's own message is never an alert")
+        #expect(scenario.state.inbox.message(id)?.read == false, "the sender's read does not mark bob's copy read")
+        let history = try scenario.when(HistoryCommand(token: aliceToken, limit: 3)).outcome.get().1.positions
+        #expect(history.count == 3)
+
+        // An old pqc message without a sender copy: the clear error, still no refusal recorded.
+        let pqc = scenario.when(DecryptCommand(
+            token: aliceToken, messageID: id, opened: .failure(.noSenderCopy(messageID: id))))
+        #expect(pqc.outcome.error == .noSenderCopy(messageID: id))
+        #expect(pqc.events.isEmpty)
+    }
+
+    @Test func inboxAndHistoryPageWithTotalsAndACursor() throws {
+        var (scenario, aliceToken) = scenarioWithPair()
+        for id in 1...5 {
+            let decided = scenario.when(send(aliceToken, .otp, bytes: 8, id: UInt8(id)))
+            scenario.apply(decided.events, actor: "alice")
+        }
+        let bobToken = scenario.loggedIn("bob")
+        let first = try scenario.when(InboxCommand(token: bobToken, unreadOnly: false, limit: 2)).outcome.get()
+        #expect(first.items.map(\.messageID) == [Data(repeating: 5, count: 16).hex, Data(repeating: 4, count: 16).hex])
+        #expect(first.total == 5)
+        #expect(first.more == 3)
+        let cursor = try #require(first.cursor)
+        let second = try scenario.when(InboxCommand(
+            token: bobToken, unreadOnly: false, limit: 2, before: try Page<InboxEntry>.position(cursor))).outcome.get()
+        #expect(second.items.map(\.messageID) == [Data(repeating: 3, count: 16).hex, Data(repeating: 2, count: 16).hex])
+        #expect(second.total == 5)
+        #expect(second.more == 1)
+        let last = try scenario.when(InboxCommand(
+            token: bobToken, unreadOnly: false, limit: 2, before: try Page<InboxEntry>.position(second.cursor))).outcome.get()
+        #expect(last.items.map(\.messageID) == [Data(repeating: 1, count: 16).hex])
+        #expect(last.more == 0)
+        #expect(last.cursor == nil, "the last page has no cursor")
+
+        let history = try scenario.when(HistoryCommand(token: aliceToken, limit: 4)).outcome.get().1
+        #expect(history.total == 8, "registration, login, the exchange and five sends")
+        #expect(history.more == history.total - 4)
+        let older = try scenario.when(HistoryCommand(token: aliceToken, limit: 100, before: history.positions.last)).outcome.get().1
+        #expect(older.positions.count == history.total - 4)
+        #expect(Set(older.positions).isDisjoint(with: history.positions))
+        #expect(throws: BrokerError.invalidParameter(name: "cursor", reason: "is not a cursor from a previous reply")) {
+            try Page<InboxEntry>.position("abc")
+        }
+    }
+
     @Test func inboxHistoryAndDashboardAnswerWithoutEmitting() throws {
         var (scenario, aliceToken) = scenarioWithPair()
         for id in 1...3 {
@@ -183,12 +255,13 @@ struct MessagingDeciderTests {
         }
         let bobToken = scenario.loggedIn("bob")
         let inbox = scenario.when(InboxCommand(token: bobToken, unreadOnly: false, limit: 2))
-        #expect(try inbox.outcome.get().map(\.messageID) == [Data(repeating: 3, count: 16).hex, Data(repeating: 2, count: 16).hex])
+        #expect(try inbox.outcome.get().items.map(\.messageID) == [Data(repeating: 3, count: 16).hex, Data(repeating: 2, count: 16).hex])
         #expect(inbox.events.isEmpty)
-        #expect(try scenario.when(InboxCommand(token: aliceToken, unreadOnly: false, limit: 10)).outcome.get().isEmpty)
+        #expect(try scenario.when(InboxCommand(token: aliceToken, unreadOnly: false, limit: 10)).outcome.get().items.isEmpty)
 
         let history = scenario.when(HistoryCommand(token: aliceToken, limit: 100))
-        let (user, positions) = try history.outcome.get()
+        let (user, page) = try history.outcome.get()
+        let positions = page.positions
         #expect(user == "alice")
         #expect(positions == [7, 6, 5, 4, 3, 1], "her sends, the exchange, her login and registration")
         #expect(history.events.isEmpty)

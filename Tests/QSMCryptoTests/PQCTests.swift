@@ -92,3 +92,48 @@ import Testing
         }
     }
 }
+
+/// The sender copy of a pqc message, and a session's private key sealed under its token (issue 18).
+@Suite struct PQCSenderCopyAndSessionSealingTests {
+    @Test func theSenderCopyOpensOnlyAsTheSenderCopyWithTheSendersKey() throws {
+        let alice = try PQCKeys.register(username: "alice", password: "alice's pw", hasher: cheapHasher)
+        let aliceKey = try PQCKeys.unwrap(alice.wrappedPrivateKey, username: "alice", password: "alice's pw", hasher: cheapHasher)
+        let copy = try PQCCipher.seal(
+            Data("sent".utf8), context: context(), to: PQCPublicKey(rawRepresentation: alice.publicKey), copy: .sender)
+        #expect(try PQCCipher.open(copy, context: context(), with: aliceKey, copy: .sender) == Data("sent".utf8))
+        // Domain separation: the same key does not open the copy as a recipient's copy (another HPKE info).
+        #expect(throws: QSMCryptoError.authenticationFailed) { try PQCCipher.open(copy, context: context(), with: aliceKey) }
+        #expect(throws: QSMCryptoError.authenticationFailed) {
+            try PQCCipher.open(copy, context: context(sender: "mallory"), with: aliceKey, copy: .sender)
+        }
+    }
+
+    @Test func aSessionsSealedKeyOpensOnlyWithItsTokenAndUser() throws {
+        let alice = try PQCKeys.register(username: "alice", password: "alice's pw", hasher: cheapHasher)
+        let key = try PQCKeys.unwrap(alice.wrappedPrivateKey, username: "alice", password: "alice's pw", hasher: cheapHasher)
+        let token = SessionToken()
+        let sealed = try SessionKeySealing.seal(key, token: token, username: "alice")
+        #expect(sealed.kdf == SessionKeySealing.kdfDescription)
+        #expect(sealed.sealed.count == 32 + 16)
+        #expect(sealed.sealed.range(of: key.seedForTests) == nil)
+        let reopened = try SessionKeySealing.open(
+            sealed, token: try SessionToken(transportEncoding: token.transportEncoding), username: "alice")
+        #expect(reopened.publicKey.rawRepresentation == alice.publicKey)
+        // Another session's token is another key id; a relabelled seal fails the tag; another user too.
+        let other = SessionToken()
+        #expect {
+            try SessionKeySealing.open(sealed, token: other, username: "alice")
+        } throws: { error in
+            if case .wrongWrappingKey = error as? QSMCryptoError { return true }
+            return false
+        }
+        var relabelled = sealed
+        relabelled.keyID = "session:" + other.sessionID.map { String(format: "%02x", $0) }.joined()
+        #expect(throws: QSMCryptoError.unwrapFailed(keyID: relabelled.keyID)) {
+            try SessionKeySealing.open(relabelled, token: other, username: "alice")
+        }
+        #expect(throws: QSMCryptoError.unwrapFailed(keyID: sealed.keyID)) {
+            try SessionKeySealing.open(sealed, token: token, username: "mallory")
+        }
+    }
+}

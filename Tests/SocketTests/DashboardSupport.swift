@@ -179,7 +179,7 @@ enum DashboardChecks {
 }
 
 /// A small workload through qsm: two users, a clean and an eavesdropped exchange, a message in each mode,
-/// one decryption of each, a refused decryption and a brute-force lockout.
+/// one decryption of each, a third user's refused decryption and a brute-force lockout.
 func dashboardWorkload(_ daemon: Daemon) async throws -> (alice: String, bob: String) {
     let alice = daemon.directory.appending("alice"), bob = daemon.directory.appending("bob")
     func qsm(_ arguments: [String], input: String? = nil, home: String, succeeds: Bool = true) async throws -> String {
@@ -200,7 +200,11 @@ func dashboardWorkload(_ daemon: Daemon) async throws -> (alice: String, bob: St
     let ids = inbox.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
     #expect(ids.count == 4, "\(inbox)")
     for id in ids.prefix(3) { _ = try await qsm(["read", id], home: bob) }
-    if let first = ids.first { _ = try await qsm(["read", first], home: alice, succeeds: false) }
+    // The refused decryption is carol's: alice, the sender, may read what she sent.
+    let carol = daemon.directory.appending("carol")
+    _ = try await qsm(["register", "carol", "--password-stdin"], input: "carol-password", home: carol)
+    _ = try await qsm(["login", "carol", "--password-stdin"], input: "carol-password", home: carol)
+    if let first = ids.first { _ = try await qsm(["read", first], home: carol, succeeds: false) }
     for _ in 0..<6 { _ = try await qsm(["login", "alice", "--password-stdin"], input: "guess-guess", home: bob, succeeds: false) }
     return (alice, bob)
 }

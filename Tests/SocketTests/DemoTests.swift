@@ -14,6 +14,7 @@ struct DemoTests {
             #expect(status == 0, "run \(run): \(err)\n\(out)")
             #expect(out.contains("aborted: QBER") && out.contains("account locked") && out.contains("alert: HIGH brute_force"), "\(out)")
             #expect(out.contains("otp: \"") && out.contains("aes: \"") && out.contains("pqc: \""), "every mode decrypts")
+            #expect(out.contains("Alice reads what she sent, \"Tell no one.\"") && out.contains("tries to read it: refused"), "\(out)")
             #expect(FileManager.default.fileExists(atPath: page))
             if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("users this run: ") }) {
                 users.append(String(line))

@@ -25,10 +25,11 @@ struct SecurityTests {
         let probe = try root.login("alice")
         let ended = try root.login("alice")
         try root.ok("io.qsm.Broker.Logout", ["token": ended])
-        // A message to alice (pqc needs no key exchange); bob may not read it.
-        let bobToken = try root.login("bob")
+        // A message from carol to alice (pqc needs no key exchange); bob, neither its sender nor its
+        // recipient, may not read it.
+        let carolToken = try root.registerAndLogin("carol")
         let messageID = try #require(
-            try root.ok("io.qsm.Broker.Send", ["token": bobToken, "to": "alice", "body": "for alice only", "mode": "pqc"])["messageId"]
+            try root.ok("io.qsm.Broker.Send", ["token": carolToken, "to": "alice", "body": "for alice only", "mode": "pqc"])["messageId"]
                 as? String)
         let unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"  // well-formed, never issued
         // Wait for the expiry itself (qsmd's answer), not for a time.

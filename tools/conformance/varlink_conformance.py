@@ -46,7 +46,7 @@ def main():
         check(served == expected, f"{name} is served verbatim")
 
     suffix = uuid.uuid4().hex[:8]
-    alice, bob = f"alice{suffix}", f"bob{suffix}"
+    alice, bob, carol = f"alice{suffix}", f"bob{suffix}", f"carol{suffix}"
     with client.open("io.qsm.Broker", namespaced=True) as broker:
         check(broker.Register(alice, "alice-password").username == alice, "Register")
         broker.Register(bob, "bob-password")
@@ -71,7 +71,13 @@ def main():
         check({m.messageId for m in inbox} == set(ids), "Inbox lists them unread")
         body = broker.Decrypt(bob_token, ids[1]).body
         check(body == "hello in otp", "Decrypt")
-        expect_error(lambda: broker.Decrypt(session.token, ids[0]), "io.qsm.Broker.AccessDenied", "Decrypt by someone else")
+        check(broker.Decrypt(session.token, ids[2]).body == "hello in pqc", "Decrypt by its sender (pqc: the sender copy)")
+        broker.Register(carol, "carol-password")
+        carol_token = broker.Login(carol, "carol-password").session.token
+        expect_error(lambda: broker.Decrypt(carol_token, ids[0]), "io.qsm.Broker.AccessDenied", "Decrypt by someone else")
+        page = broker.Inbox(bob_token, False, 2)
+        check(page.total == 3 and page.more == 1 and page.cursor, "Inbox pages: total, more, cursor")
+        check(len(broker.Inbox(bob_token, False, 2, page.cursor).messages) == 1, "Inbox from a cursor")
         expect_error(lambda: broker.Decrypt(bob_token, "0" * 32), "io.qsm.Broker.NoSuchMessage", "Decrypt of an unknown id")
         expect_error(lambda: broker.Send(session.token, bob, "", None), "io.qsm.Broker.InvalidInput", "an empty message")
         check(len(broker.History(bob_token, 5).entries) == 5, "History")

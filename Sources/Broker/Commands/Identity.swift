@@ -49,9 +49,12 @@ extension Broker {
             await crypto.equalizeTiming(password: password)
         }
         let token = SessionToken()
+        // The private key, sealed under a key only the token rebuilds, goes into the login event so that
+        // the session can still open pqc messages after a restart (docs/crypto.md, "Sessions across restarts").
+        let sealedKey = verified?.privateKey.flatMap { try? SessionKeySealing.seal($0, token: token, username: username).event }
         let command = LoginCommand(
             username: username, verified: verified, sessionID: token.sessionID, token: token.transportEncoding,
-            lifetime: configuration.sessionLifetimeSeconds * 1_000_000)
+            lifetime: configuration.sessionLifetimeSeconds * 1_000_000, sealedPrivateKey: sealedKey)
         let result = await submit(command, caller: caller)
         let sessionID = token.sessionID
         let login = try result.get()
@@ -146,6 +149,8 @@ struct LoginCommand: BrokerCommand {
     let token: String
     /// Microseconds.
     let lifetime: Int64
+    /// The pqc private key sealed for this session's token, when the user has one.
+    var sealedPrivateKey: QSMWrappedSecret? = nil
 
     func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<LoginResult, BrokerError> {
         func fail(_ reason: QSMLoginFailed.Reason, _ error: BrokerError) -> Result<LoginResult, BrokerError> {
@@ -187,6 +192,7 @@ struct LoginCommand: BrokerCommand {
             $0.username = username
             $0.sessionID = sessionID
             $0.expiresAtUs = expiresAt
+            if let sealedPrivateKey { $0.sessionPrivateKey = sealedPrivateKey }
         }), actor: username)
         return .success(LoginResult(token: token, username: username, expiresAt: expiresAt))
     }

@@ -15,6 +15,7 @@ public struct SendResult: Sendable, Equatable {
 public struct DecryptedMessage: Sendable, Equatable {
     public let body: Data
     public let from: String
+    public let to: String
     /// Microseconds since the epoch.
     public let sentAt: Int64
     public let mode: String
@@ -42,8 +43,11 @@ extension Broker {
         if mode == .pqc, let sender = read({ $0.peekSession(presented, now: configuration.clock()) }),
            let publicKey = read({ $0.users[recipient]?.pqcPublicKey })
         {
+            // A second seal to the sender's own key, so that they can read what they sent: pqc only, as
+            // otp and aes senders hold the pair's key material already.
             sealedPQC = try await crypto.sealPQC(
-                body, to: publicKey, context: MessageAAD(messageID: messageID, sender: sender, recipient: recipient))
+                body, to: publicKey, senderKey: read({ $0.users[sender]?.pqcPublicKey }),
+                context: MessageAAD(messageID: messageID, sender: sender, recipient: recipient))
         }
         let command = SendCommand(
             token: presented, recipient: recipient, body: body, mode: mode, messageID: messageID, sealedPQC: sealedPQC,
@@ -136,6 +140,10 @@ struct SendCommand: BrokerCommand {
                 }
                 sent.encapsulatedKey = sealedPQC.sealed.encapsulatedKey
                 sent.ciphertext = sealedPQC.sealed.ciphertext
+                if let copy = sealedPQC.senderCopy {
+                    sent.senderEncapsulatedKey = copy.encapsulatedKey
+                    sent.senderCiphertext = copy.ciphertext
+                }
                 decision.emit(.messageSent(sent), actor: sender)
             case .otp:
                 guard var pool = pair?.pool else {

@@ -28,29 +28,33 @@ public struct DashboardView: Sendable, Equatable {
 }
 
 extension Broker {
-    /// Decrypts the message `messageID` (hex) for its recipient and records that it was read. Anyone
-    /// else is refused, and the refusal is recorded for the intrusion detection.
+    /// Decrypts the message `messageID` (hex) for its recipient or its sender and records that it was
+    /// read. Anyone else is refused, and the refusal is recorded for the intrusion detection.
     public func decrypt(token: String, messageID: String, caller: Caller) async throws(BrokerError) -> DecryptedMessage {
         guard Data(hex: messageID)?.count == 16 else {
             throw .invalidParameter(name: "messageId", reason: "must be 32 hexadecimal digits")
         }
         let presented = PresentedToken(token)
         let id = messageID.lowercased()
-        // Decrypt before deciding, but only for the recipient's live session.
+        // Decrypt before deciding, but only for the live session of the recipient or the sender.
         var opened: Result<Data, BrokerError>?
-        let context = read { state -> (InboxEntry, KeyPoolsProjection.PairPool?)? in
+        let context = read { state -> (InboxEntry, KeyPoolsProjection.PairPool?, String)? in
             guard let user = state.peekSession(presented, now: configuration.clock()),
-                  let entry = state.inbox.message(id), entry.to == user
+                  let entry = state.inbox.message(id), entry.to == user || entry.from == user
             else { return nil }
-            return (entry, state.keyPools.pool(entry.from, entry.to))
+            return (entry, state.keyPools.pool(entry.from, entry.to), user)
         }
-        if let (entry, pool) = context {
-            opened = await openMessage(entry, pool: pool, sessionID: presented.sessionID)
+        if let (entry, pool, user) = context {
+            let asSender = entry.from == user
+            opened = await openMessage(entry, pool: pool, token: token, asSender: asSender)
         }
         return try await submit(DecryptCommand(token: presented, messageID: id, opened: opened), caller: caller).get()
     }
 
-    private func openMessage(_ entry: InboxEntry, pool: KeyPoolsProjection.PairPool?, sessionID: Data?) async
+    /// Opens `entry` for its recipient or, `asSender`, for its sender: otp and aes with the pair's key
+    /// material (the sender's as much as the recipient's), pqc with the reader's private key and the copy
+    /// sealed to them.
+    private func openMessage(_ entry: InboxEntry, pool: KeyPoolsProjection.PairPool?, token: String, asSender: Bool) async
         -> Result<Data, BrokerError>
     {
         do {
@@ -70,12 +74,13 @@ extension Broker {
                     AESSealed(counter: sent.blockCounter, ciphertext: sent.ciphertext), ranges: ranges, pool: pool.pool,
                     context: context))
             case .pqc:
-                guard let sessionID, let key = sessionKeys.withLock({ $0[sessionID.hex] }) else {
-                    return .failure(.privateKeyUnavailable)
-                }
+                let sealed = asSender
+                    ? PQCSealed(encapsulatedKey: sent.senderEncapsulatedKey, ciphertext: sent.senderCiphertext)
+                    : PQCSealed(encapsulatedKey: sent.encapsulatedKey, ciphertext: sent.ciphertext)
+                if asSender && sealed.ciphertext.isEmpty { return .failure(.noSenderCopy(messageID: entry.messageID)) }
+                guard let key = sessionPrivateKey(token: token) else { return .failure(.privateKeyUnavailable) }
                 return .success(try await crypto.openPQC(
-                    PQCSealed(encapsulatedKey: sent.encapsulatedKey, ciphertext: sent.ciphertext), privateKey: key,
-                    context: context))
+                    sealed, privateKey: key, context: context, copy: asSender ? .sender : .recipient))
             default:
                 return .failure(.unknownMessage(entry.messageID))
             }
@@ -94,22 +99,41 @@ extension Broker {
     public func inbox(token: String, unreadOnly: Bool = false, limit: Int? = nil, caller: Caller)
         async throws(BrokerError) -> [InboxEntry]
     {
-        let limit = try Validation.limit(limit, default: 100)
-        let command = InboxCommand(token: PresentedToken(token), unreadOnly: unreadOnly, limit: limit)
+        try await inboxPage(token: token, unreadOnly: unreadOnly, limit: limit, caller: caller).items
+    }
+
+    /// A page of the session user's messages, newest first: at most `limit` (default 100) sent before
+    /// `cursor` (a previous page's), with the total and the cursor of the next page.
+    public func inboxPage(token: String, unreadOnly: Bool = false, limit: Int? = nil, cursor: String? = nil, caller: Caller)
+        async throws(BrokerError) -> Page<InboxEntry>
+    {
+        let limit = try Validation.limit(limit, default: Page<InboxEntry>.defaultLimit)
+        let command = InboxCommand(
+            token: PresentedToken(token), unreadOnly: unreadOnly, limit: limit, before: try Page<InboxEntry>.position(cursor))
         return try await submit(command, caller: caller).get()
     }
 
     /// What the session user did and what was done to them, newest first.
     public func history(token: String, limit: Int? = nil, caller: Caller) async throws(BrokerError) -> [HistoryEntry] {
-        let limit = try Validation.limit(limit, default: 100)
+        try await historyPage(token: token, limit: limit, caller: caller).items
+    }
+
+    /// A page of the session user's history, newest first: at most `limit` (default 100) lines older than
+    /// `cursor` (a previous page's), with the total and the cursor of the next page.
+    public func historyPage(token: String, limit: Int? = nil, cursor: String? = nil, caller: Caller)
+        async throws(BrokerError) -> Page<HistoryEntry>
+    {
+        let limit = try Validation.limit(limit, default: Page<HistoryEntry>.defaultLimit)
         let presented = PresentedToken(token)
-        let (user, positions) = try await submit(HistoryCommand(token: presented, limit: limit), caller: caller).get()
+        let command = HistoryCommand(token: presented, limit: limit, before: try Page<HistoryEntry>.position(cursor))
+        let (user, page) = try await submit(command, caller: caller).get()
         // The lines are written from the events themselves, which are durable by now.
         do {
-            return try positions.compactMap { position in
+            let entries = try page.positions.compactMap { position -> HistoryEntry? in
                 guard let stored = try store.event(at: position) else { return nil }
                 return HistoryProjection.entry(for: try QSMEvent(stored), user: user)
             }
+            return Page(items: entries, total: page.total, more: page.more, cursor: page.more > 0 ? page.positions.last.map { String($0) } : nil)
         } catch let error as EventLogError {
             throw .storage(error)
         } catch {
@@ -133,8 +157,8 @@ extension BrokerState {
     }
 }
 
-/// Decrypt: only the recipient's live session reads a message; anyone else is refused and recorded.
-/// The message was opened before the command was queued, for the session that was then live.
+/// Decrypt: only the live session of the recipient or the sender reads a message; anyone else is refused
+/// and recorded. The message was opened before the command was queued, for the session that was then live.
 struct DecryptCommand: BrokerCommand {
     let token: PresentedToken
     /// Lowercase hex.
@@ -148,7 +172,8 @@ struct DecryptCommand: BrokerCommand {
         case .success(let name): user = name
         }
         guard let entry = state.inbox.message(messageID) else { return .failure(.unknownMessage(messageID)) }
-        guard entry.to == user else {
+        // The sender reads their own message as messengers let them: never a refusal, never an alert.
+        guard entry.to == user || entry.from == user else {
             decision.refuse(.accessDenied(QSMAccessDenied.with {
                 $0.username = user
                 $0.method = "Decrypt"
@@ -171,37 +196,46 @@ struct DecryptCommand: BrokerCommand {
             }), actor: user)
         }
         return opened.map { body in
+            // reader == sender marks the sender's own read: the recipient's inbox keeps it unread.
             decision.emit(.messageDecrypted(QSMMessageDecrypted.with {
                 $0.messageID = Data(hex: messageID) ?? Data()
                 $0.reader = user
                 $0.sender = entry.from
             }), actor: user)
-            return DecryptedMessage(body: body, from: entry.from, sentAt: entry.sentAt, mode: entry.mode)
+            return DecryptedMessage(body: body, from: entry.from, to: entry.to, sentAt: entry.sentAt, mode: entry.mode)
         }
     }
 }
 
-/// Inbox: the session user's messages, newest first.
+/// Inbox: a page of the session user's messages, newest first.
 struct InboxCommand: BrokerCommand {
     let token: PresentedToken
     let unreadOnly: Bool
     let limit: Int
+    /// Only messages sent before this log position (the cursor), or all.
+    var before: UInt64? = nil
 
-    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<[InboxEntry], BrokerError> {
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Page<InboxEntry>, BrokerError> {
         state.authenticate(token, method: "Inbox", decision: &decision).map {
-            state.inbox.inbox(of: $0, unreadOnly: unreadOnly, limit: limit)
+            let page = state.inbox.page(of: $0, unreadOnly: unreadOnly, limit: limit, before: before)
+            return Page(
+                items: page.entries, total: page.total, more: page.more,
+                cursor: page.more > 0 ? page.entries.last.map { String($0.position) } : nil)
         }
     }
 }
 
-/// History: the session user and the positions of their latest history lines.
+/// History: the session user and the positions of a page of their history lines.
 struct HistoryCommand: BrokerCommand {
     let token: PresentedToken
     let limit: Int
+    var before: UInt64? = nil
 
-    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<(String, [UInt64]), BrokerError> {
+    func decide(_ state: BrokerState, _ decision: inout Decision)
+        -> Result<(String, (positions: [UInt64], total: Int, more: Int)), BrokerError>
+    {
         state.authenticate(token, method: "History", decision: &decision).map {
-            ($0, state.history.recent(of: $0, limit: limit))
+            ($0, state.history.page(of: $0, limit: limit, before: before))
         }
     }
 }

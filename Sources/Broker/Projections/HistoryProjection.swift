@@ -29,6 +29,24 @@ public struct HistoryProjection: Projection {
         Array((positions[user] ?? []).suffix(limit).reversed())
     }
 
+    /// A page of `user`'s history, newest first: at most `limit` positions below `before` (all when nil),
+    /// the user's number of lines, and how many older ones the page left out.
+    public func page(of user: String, limit: Int, before: UInt64?) -> (positions: [UInt64], total: Int, more: Int) {
+        let all = positions[user] ?? []
+        var end = all.count
+        if let before {
+            var low = 0
+            var high = all.count
+            while low < high {
+                let middle = (low + high) / 2
+                if all[middle] < before { low = middle + 1 } else { high = middle }
+            }
+            end = low
+        }
+        let start = max(0, end - limit)
+        return (Array(all[start..<end].reversed()), all.count, start)
+    }
+
     public mutating func evolve(_ event: QSMEvent) {
         for user in Self.lines(for: event, formatted: false).map(\.user) {
             positions[user, default: []].append(event.position)
@@ -69,6 +87,8 @@ public struct HistoryProjection: Projection {
         case .messageSent(let e):
             add(e.sender, "sent \(e.size) bytes (\(e.mode.name)) to \(e.recipient), message \(e.messageID.hex)\(peer)")
             add(e.recipient, "received \(e.size) bytes (\(e.mode.name)) from \(e.sender), message \(e.messageID.hex)")
+        case .messageDecrypted(let e) where e.reader == e.sender:
+            add(e.reader, "read your sent message \(e.messageID.hex)\(peer)")
         case .messageDecrypted(let e):
             add(e.reader, "read message \(e.messageID.hex) from \(e.sender)\(peer)")
             add(e.sender, "\(e.reader) read your message \(e.messageID.hex)")

@@ -52,6 +52,31 @@ public struct InboxProjection: Projection {
         return result
     }
 
+    /// A page of `user`'s messages, newest first: at most `limit` of those sent before log position
+    /// `before` (all when nil), how many match in all, and how many older ones the page left out.
+    public func page(of user: String, unreadOnly: Bool, limit: Int, before: UInt64?) -> (entries: [Entry], total: Int, more: Int) {
+        guard let entries = inboxes[user] else { return ([], 0, 0) }
+        // Entries are in log order, so the cursor's place is a binary search away.
+        var low = 0
+        var high = entries.count
+        if let before {
+            while low < high {
+                let middle = (low + high) / 2
+                if entries[middle].position < before { low = middle + 1 } else { high = middle }
+            }
+        }
+        let end = before == nil ? entries.count : low
+        var page: [Entry] = []
+        var more = 0
+        var total = 0
+        for (index, entry) in entries.enumerated().reversed() where !unreadOnly || !entry.read {
+            total += 1
+            guard index < end else { continue }
+            if page.count < limit { page.append(entry) } else { more += 1 }
+        }
+        return (page, total, more)
+    }
+
     public mutating func evolve(_ event: QSMEvent) {
         switch event.body {
         case .messageSent(let sent):
@@ -62,7 +87,8 @@ public struct InboxProjection: Projection {
                 messageID: id, from: sent.sender, to: sent.recipient, sentAt: event.recordedAtUs,
                 mode: sent.mode.name, size: sent.size, position: event.position, readAt: nil))
         case .messageDecrypted(let decrypted):
-            guard let location = locations[decrypted.messageID.hex],
+            // Only the recipient's read marks the message read; the sender reading their own copy does not.
+            guard let location = locations[decrypted.messageID.hex], decrypted.reader == location.recipient,
                   inboxes[location.recipient]?[location.index].readAt == nil
             else { return }
             inboxes[location.recipient]?[location.index].readAt = event.recordedAtUs

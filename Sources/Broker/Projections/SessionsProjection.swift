@@ -21,6 +21,9 @@ public struct SessionsProjection: Projection {
         public var startedAt: Int64
         public var expiresAt: Int64
         public var ending: Ending?
+        /// The position of the LoginSucceeded event holding the session's sealed pqc key, if it has one
+        /// (the key opens only with the session's token; see docs/crypto.md).
+        public var sealedKeyAt: UInt64?
     }
 
     public private(set) var sessions: [String: Session] = [:]
@@ -39,7 +42,8 @@ public struct SessionsProjection: Projection {
         switch event.body {
         case .loginSucceeded(let login):
             sessions[login.sessionID.hex] = Session(
-                username: login.username, startedAt: event.recordedAtUs, expiresAt: login.expiresAtUs, ending: nil)
+                username: login.username, startedAt: event.recordedAtUs, expiresAt: login.expiresAtUs, ending: nil,
+                sealedKeyAt: login.hasSessionPrivateKey ? event.position : nil)
         case .loggedOut(let logout):
             sessions[logout.sessionID.hex]?.ending = .loggedOut
         case .sessionExpired(let expired):

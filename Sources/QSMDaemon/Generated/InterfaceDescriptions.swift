@@ -93,14 +93,18 @@ method Send(token: string, to: string, body: string, mode: ?string) -> (messageI
 # The session user's key pools, one per peer with key material, by peer name. Read-only.
 method KeyStatus(token: string) -> (pools: []KeyPoolStatus)
 
-# The session user's messages, newest first.
-method Inbox(token: string, unreadOnly: ?bool, limit: ?int) -> (messages: []InboxMessage)
+# The session user's messages, newest first: at most limit (default 100, at most 10000), older than
+# cursor when given. total counts every message (unread ones with unreadOnly), more those older than this
+# page; cursor, null on the last page, asks for the next page.
+method Inbox(token: string, unreadOnly: ?bool, limit: ?int, cursor: ?string) -> (messages: []InboxMessage, total: int, more: int, cursor: ?string)
 
-# Decrypts a message for its recipient and records that it was read; anyone else gets AccessDenied.
-method Decrypt(token: string, messageId: string) -> (body: string, from: string, sentAt: int, mode: string)
+# Decrypts a message for its recipient or its sender and records that it was read; anyone else gets
+# AccessDenied (recorded). A pqc message sent before the sender copy existed gives its sender
+# SenderCopyMissing.
+method Decrypt(token: string, messageId: string) -> (body: string, from: string, to: string, sentAt: int, mode: string)
 
-# The session user's history, newest first.
-method History(token: string, limit: ?int) -> (entries: []HistoryEntry)
+# The session user's history, newest first, paged as Inbox is (default 100 lines).
+method History(token: string, limit: ?int, cursor: ?string) -> (entries: []HistoryEntry, total: int, more: int, cursor: ?string)
 
 # System-wide counters, the last hour (or the last `minutes`, 1 to 1440) minute by minute, and the
 # latest key exchanges (at most 100), oldest first.
@@ -126,6 +130,10 @@ error NoSuchUser (username: string)
 
 # No message with that id.
 error NoSuchMessage (messageId: string)
+
+# A pqc message sent before qsm kept a copy for the sender: only its recipient's key opens it. Not recorded
+# as a refusal.
+error SenderCopyMissing (messageId: string)
 
 # The resource belongs to another user; the attempt is recorded.
 error AccessDenied (resource: string)

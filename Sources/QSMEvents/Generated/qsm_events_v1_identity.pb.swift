@@ -142,9 +142,24 @@ public nonisolated struct QSMLoginSucceeded: Sendable {
 
   public var expiresAtUs: Int64 = 0
 
+  /// The user's X-Wing private key seed for this session, sealed with AES-256-GCM under
+  /// HKDF-SHA256(token, info "qsm-session-pqc-key-v1"): only the client holds the token, so the log
+  /// holds no usable key; after a restart the first call presenting the token unseals it into memory.
+  /// Absent for users without a pqc key and in logs written before it existed.
+  public var sessionPrivateKey: QSMWrappedSecret {
+    get {_sessionPrivateKey ?? QSMWrappedSecret()}
+    set {_sessionPrivateKey = newValue}
+  }
+  /// Returns true if `sessionPrivateKey` has been explicitly set.
+  public var hasSessionPrivateKey: Bool {self._sessionPrivateKey != nil}
+  /// Clears the value of `sessionPrivateKey`. Subsequent reads from it will return its default value.
+  public mutating func clearSessionPrivateKey() {self._sessionPrivateKey = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _sessionPrivateKey: QSMWrappedSecret? = nil
 }
 
 /// Type 19: a login failed.
@@ -433,7 +448,7 @@ nonisolated extension QSMPasswordChanged.Reason: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoginSucceeded"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0\u{3}session_private_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -444,12 +459,17 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.sessionID) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtUs) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._sessionPrivateKey) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.username.isEmpty {
       try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
     }
@@ -459,6 +479,9 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.expiresAtUs != 0 {
       try visitor.visitSingularInt64Field(value: self.expiresAtUs, fieldNumber: 3)
     }
+    try { if let v = self._sessionPrivateKey {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -466,6 +489,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.username != rhs.username {return false}
     if lhs.sessionID != rhs.sessionID {return false}
     if lhs.expiresAtUs != rhs.expiresAtUs {return false}
+    if lhs._sessionPrivateKey != rhs._sessionPrivateKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -66,12 +66,20 @@ public nonisolated struct QSMMessageSent: Sendable {
   /// otp, aes: the key exchange(s) whose bits were used.
   public var keyID: String = String()
 
+  /// pqc: the sender's copy, sealed (same suite, info "qsm-pqc-sender-copy-v1", same associated data)
+  /// to the sender's own public key, so that the sender can read what they sent. otp and aes need no
+  /// copy: the sender holds the pair's key material as much as the recipient. Empty in logs written
+  /// before it existed: such a message answers its sender SenderCopyMissing.
+  public var senderEncapsulatedKey: Data = Data()
+
+  public var senderCiphertext: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// Type 25: the recipient decrypted a message.
+/// Type 25: the recipient (or, since the sender copy, the sender: reader == sender) decrypted a message.
 public nonisolated struct QSMMessageDecrypted: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -115,7 +123,7 @@ fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
 
 nonisolated extension QSMMessageSent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MessageSent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}sender\0\u{1}recipient\0\u{1}mode\0\u{1}ciphertext\0\u{1}tag\0\u{1}size\0\u{3}pool_ranges\0\u{1}nonce\0\u{3}block_counter\0\u{3}encapsulated_key\0\u{3}key_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}sender\0\u{1}recipient\0\u{1}mode\0\u{1}ciphertext\0\u{1}tag\0\u{1}size\0\u{3}pool_ranges\0\u{1}nonce\0\u{3}block_counter\0\u{3}encapsulated_key\0\u{3}key_id\0\u{3}sender_encapsulated_key\0\u{3}sender_ciphertext\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -135,6 +143,8 @@ nonisolated extension QSMMessageSent: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.blockCounter) }()
       case 11: try { try decoder.decodeSingularBytesField(value: &self.encapsulatedKey) }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.keyID) }()
+      case 13: try { try decoder.decodeSingularBytesField(value: &self.senderEncapsulatedKey) }()
+      case 14: try { try decoder.decodeSingularBytesField(value: &self.senderCiphertext) }()
       default: break
       }
     }
@@ -177,6 +187,12 @@ nonisolated extension QSMMessageSent: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.keyID.isEmpty {
       try visitor.visitSingularStringField(value: self.keyID, fieldNumber: 12)
     }
+    if !self.senderEncapsulatedKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.senderEncapsulatedKey, fieldNumber: 13)
+    }
+    if !self.senderCiphertext.isEmpty {
+      try visitor.visitSingularBytesField(value: self.senderCiphertext, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -193,6 +209,8 @@ nonisolated extension QSMMessageSent: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.blockCounter != rhs.blockCounter {return false}
     if lhs.encapsulatedKey != rhs.encapsulatedKey {return false}
     if lhs.keyID != rhs.keyID {return false}
+    if lhs.senderEncapsulatedKey != rhs.senderEncapsulatedKey {return false}
+    if lhs.senderCiphertext != rhs.senderCiphertext {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -10,6 +10,7 @@ extension QSM {
                 Registers two new users (alice-XXXXXX and bob-XXXXXX, with a fresh suffix each run, so the demo \
                 can run again on the same daemon), logs them in, runs a clean BB84 exchange and one an \
                 eavesdropper spoils, sends a message in each mode (otp, aes, pqc), lists and decrypts them, \
+                lets the sender read back her pqc message and a third user (eve-XXXXXX) be refused it, \
                 tries wrong passwords until the intrusion detection locks the account, and shows the \
                 dashboard. Its sessions stay in memory: your own qsm login ($QSM_HOME) is left alone, and \
                 the demo logs its users out at the end. What it did stays in the log, as everything does.
@@ -40,6 +41,8 @@ struct DemoScript {
     let suffix: String
     let alice: String
     let bob: String
+    /// A third user who tries to read what is not hers.
+    let eve: String
 
     init(connection: VarlinkClient, options: ClientOptions, qubits: Int?, html: String?) {
         self.connection = connection
@@ -49,6 +52,7 @@ struct DemoScript {
         suffix = String((0..<6).map { _ in "0123456789abcdef".randomElement()! })
         alice = "alice-" + suffix
         bob = "bob-" + suffix
+        eve = "eve-" + suffix
     }
 
     private func step(_ number: Int, _ title: String, _ narration: String) {
@@ -133,9 +137,11 @@ struct DemoScript {
             aes: AES-256-GCM under a 256-bit block of the BB84 key (the fast mode);
             pqc: HPKE with X-Wing to Bob's public key (needs no BB84 key at all).
             """)
+        var pqcMessage = ""
         for (mode, text) in [("otp", "The quantum cafe, at noon."), ("aes", "Bring the notebook."), ("pqc", "Tell no one.")] {
             let sent = try call("io.qsm.Broker.Send", ["token": aliceToken, "to": bob, "body": text, "mode": mode])
             say("\(mode): sent \(sent["messageId"] ?? "") at log position \(Output.int(sent["position"]))")
+            if mode == "pqc" { pqcMessage = sent["messageId"] as? String ?? "" }
         }
 
         step(6, "Bob's inbox and decryption", "The inbox lists messages, never their bodies; decrypting records that Bob read it.")
@@ -147,9 +153,14 @@ struct DemoScript {
             let opened = try call("io.qsm.Broker.Decrypt", ["token": bobToken, "messageId": message["messageId"] ?? ""])
             say("\(opened["mode"] ?? ""): \"\(opened["body"] ?? "")\"")
         }
-        let denied = try expectError(
-            "io.qsm.Broker.Decrypt", ["token": aliceToken, "messageId": messages.first?["messageId"] ?? ""], "AccessDenied")
-        say("Alice tries to read Bob's message: refused (\(denied["resource"] ?? "not hers")), and the attempt is recorded")
+        let own = try call("io.qsm.Broker.Decrypt", ["token": aliceToken, "messageId": pqcMessage])
+        say("Alice reads what she sent, \"\(own["body"] ?? "")\": pqc keeps a copy sealed to her own key")
+        // A third user, the demo's only other party, to show the refusal everyone else meets.
+        let evePassword = Self.password()
+        _ = try call("io.qsm.Broker.Register", ["username": eve, "password": evePassword])
+        let eveToken = try session(call("io.qsm.Broker.Login", ["username": eve, "password": evePassword]))
+        let denied = try expectError("io.qsm.Broker.Decrypt", ["token": eveToken, "messageId": pqcMessage], "AccessDenied")
+        say("\(eve) tries to read it: refused (\(denied["resource"] ?? "not hers")), and the attempt is recorded")
 
         step(7, "A brute-force attack", """
             Someone tries passwords for \(bob). Five failures in ten minutes trip the intrusion detection's
@@ -193,8 +204,8 @@ struct DemoScript {
             say("wrote \(html)")
         }
 
-        for token in [aliceToken, bobToken] { _ = try? call("io.qsm.Broker.Logout", ["token": token]) }
-        print("\ndone: \(alice) and \(bob) are logged out; their events stay in the log (qsm alerts, qsm audit verify).")
+        for token in [aliceToken, bobToken, eveToken] { _ = try? call("io.qsm.Broker.Logout", ["token": token]) }
+        print("\ndone: \(alice), \(bob) and \(eve) are logged out; their events stay in the log (qsm alerts, qsm audit verify).")
     }
 
     private func session(_ reply: [String: Any]) throws -> String {

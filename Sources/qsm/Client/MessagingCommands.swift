@@ -163,17 +163,23 @@ extension QSM {
     }
 
     struct Inbox: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List your messages, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List your messages, newest first.",
+            discussion: "Lists the newest 100 unless --limit or --all is given; when more are left, says how many on standard error.")
         @Flag(help: "Only messages not read yet.") var unread = false
-        @Option(name: [.customShort("n"), .long], help: "At most this many.") var limit: Int?
+        @OptionGroup var paging: Paging
         @OptionGroup var options: ClientOptions
 
         func run() throws {
             let token = try SessionStore.token()
-            var parameters: [String: Any] = ["token": token, "unreadOnly": unread]
-            if let limit { parameters["limit"] = limit }
             try runClient {
-                let reply = try options.connect().call("io.qsm.Broker.Inbox", parameters)
+                let connection = try options.connect()
+                let reply = try paging.fetch("messages") { cursor in
+                    var parameters: [String: Any] = ["token": token, "unreadOnly": unread]
+                    if let limit = paging.pageLimit { parameters["limit"] = limit }
+                    if let cursor { parameters["cursor"] = cursor }
+                    return try connection.call("io.qsm.Broker.Inbox", parameters)
+                }
                 if options.json { Output.json(reply); return }
                 let messages = reply["messages"] as? [[String: Any]] ?? []
                 if messages.isEmpty { print("no messages") }
@@ -181,6 +187,7 @@ extension QSM {
                     let read = (m["read"] as? Bool ?? false) ? " " : "*"
                     print("\(read) \(m["messageId"] ?? "")  \(Output.time(m["sentAt"]))  from \(m["from"] ?? "")  \(m["mode"] ?? "")  \(Output.int(m["size"])) bytes")
                 }
+                Paging.sayMore(reply)
             }
         }
     }
@@ -198,27 +205,36 @@ extension QSM {
                 let id = try MessageIDPrefix.resolve(messageID, token: token, connection: connection)
                 let reply = try connection.call("io.qsm.Broker.Decrypt", ["token": token, "messageId": id])
                 if options.json { Output.json(reply); return }
-                print("from \(reply["from"] ?? "") at \(Output.time(reply["sentAt"])) (\(reply["mode"] ?? ""))")
+                // Your own sent message says whom it went to; a received one, whom it came from.
+                let to = (reply["to"] as? String).map { " to \($0)" } ?? ""
+                print("from \(reply["from"] ?? "")\(to) at \(Output.time(reply["sentAt"])) (\(reply["mode"] ?? ""))")
                 print(reply["body"] as? String ?? "")
             }
         }
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "What you did and what was done to you, newest first.")
-        @Option(name: [.customShort("n"), .long], help: "At most this many.") var limit: Int?
+        static let configuration = CommandConfiguration(
+            abstract: "What you did and what was done to you, newest first.",
+            discussion: "Shows the newest 100 lines unless --limit or --all is given; when more are left, says how many on standard error.")
+        @OptionGroup var paging: Paging
         @OptionGroup var options: ClientOptions
 
         func run() throws {
             let token = try SessionStore.token()
-            var parameters: [String: Any] = ["token": token]
-            if let limit { parameters["limit"] = limit }
             try runClient {
-                let reply = try options.connect().call("io.qsm.Broker.History", parameters)
+                let connection = try options.connect()
+                let reply = try paging.fetch("entries") { cursor in
+                    var parameters: [String: Any] = ["token": token]
+                    if let limit = paging.pageLimit { parameters["limit"] = limit }
+                    if let cursor { parameters["cursor"] = cursor }
+                    return try connection.call("io.qsm.Broker.History", parameters)
+                }
                 if options.json { Output.json(reply); return }
                 for e in reply["entries"] as? [[String: Any]] ?? [] {
                     print("\(Output.int(e["position"]))  \(Output.time(e["at"]))  \(e["summary"] ?? "")")
                 }
+                Paging.sayMore(reply)
             }
         }
     }

@@ -17,7 +17,7 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         "to": "the recipient", "peer": "the peer", "body": "the message", "mode": "--mode", "username": "the username",
         "password": "the password", "newPassword": "the new password", "messageId": "the message id", "limit": "--limit",
         "qubits": "--qubits", "noise": "--noise", "eavesdropper": "--eavesdrop", "basisBias": "--basis-bias",
-        "projection": "--projection", "window": "--window", "from": "--from",
+        "projection": "--projection", "window": "--window", "from": "--from", "cursor": "--cursor",
     ]
 
     /// Whether the daemon refused the call's input (exit status 64, as for the command line's own usage
@@ -36,6 +36,8 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         case "UserExists": return "the username \(p["username"] ?? "") is taken"
         case "NoSuchUser": return "no user named \(p["username"] ?? "")"
         case "NoSuchMessage": return "no message \(p["messageId"] ?? "")"
+        case "SenderCopyMissing":
+            return "message \(p["messageId"] ?? "") was sent in pqc before qsm kept a copy for its sender: only its recipient can read it"
         case "AccessDenied": return "access denied: \(p["resource"] ?? "not yours") (recorded)"
         case "EavesdroppingDetected":
             return "key exchange aborted, possible eavesdropper: QBER \(p["qber"] ?? "?"), bound \(p["qberUpperBound"] ?? "?") over the threshold \(p["threshold"] ?? "?")"
