@@ -56,14 +56,22 @@ public struct ExchangePlan: Sendable, Hashable {
         }
         var candidates: [ExchangePlan] = []
         if parameters.basisBias == nil || parameters.basisBias == 0.5 {
-            let fractions = parameters.sampleFraction.map { [$0] } ?? (1...250).map { Double($0) / 500 }
-            for fraction in fractions {
+            func standard(_ fraction: Double) -> ExchangePlan {
                 let sample = (detected / 2 * fraction).rounded()
                 let key = detected / 2 - sample
-                candidates.append(
-                    ExchangePlan(
-                        basisBias: 0.5, sampleFraction: fraction, expectedQBER: q, expectedKeyBits: key,
-                        expectedLength: length(keyBits: key, sampleBits: sample)))
+                return ExchangePlan(
+                    basisBias: 0.5, sampleFraction: fraction, expectedQBER: q, expectedKeyBits: key,
+                    expectedLength: length(keyBits: key, sampleBits: sample))
+            }
+            if let fraction = parameters.sampleFraction {
+                candidates.append(standard(fraction))
+            } else {
+                // The expected length is smooth and single-peaked in the fraction: every tenth point of the
+                // 1/500 grid, then every point within ten of the best (44 exact bounds instead of 250).
+                let coarse = stride(from: 5, through: 245, by: 10).map { standard(Double($0) / 500) }
+                let peak = Int((coarse.max { $0.expectedLength < $1.expectedLength }!.sampleFraction * 500).rounded())
+                candidates += coarse
+                candidates += (max(1, peak - 9)...min(250, peak + 9)).map { standard(Double($0) / 500) }
             }
         }
         let grid = Double(Self.biasResolution)

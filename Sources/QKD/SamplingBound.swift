@@ -27,12 +27,18 @@ enum SamplingBound {
         func holds(_ keyErrors: Int) -> Bool {
             logLowerTail(atMost: e, population: n + k, successes: e + keyErrors, draws: k) >= logδ
         }
-        if holds(n) { return 1 }
         // Up to the point estimate e/k, e is at or above the mean of X and its lower tail is about 1/2 or
         // more; starting there keeps every tail summed below the mode, where its terms fall geometrically.
         var low = min(n, e * n / k)
         if !holds(low) { low = 0 }
-        var high = n
+        // Serfling's bound lies above this one (it bounds the same tail), so it closes the bracket a few
+        // halvings sooner than n would; checked rather than trusted, with n as the fallback.
+        let serfling = Double(e) / Double(k) + FiniteKey.margin(keyBits: n, sampleBits: k, failureProbability: δ)
+        var high = min(n, Int((serfling * Double(n)).rounded(.up)) + 1)
+        if high <= low || holds(high) {
+            if holds(n) { return 1 }
+            high = n
+        }
         while high - low > 1 {
             let middle = low + (high - low) / 2
             if holds(middle) { low = middle } else { high = middle }
