@@ -8,8 +8,8 @@ struct QSM: AsyncParsableCommand {
         commandName: "qsm",
         abstract: "The qsm secure messaging broker's command line.",
         discussion: """
-            Socket subcommands talk to qsmd over --socket (or $QSM_SOCKET; default var/qsm/qsm.sock, where \
-            tools/run puts it); a login keeps its session in $QSM_HOME/session.json (default ~/.qsm), mode \
+            Socket subcommands talk to qsmd over --socket (or $QSM_SOCKET; default /run/qsm/qsm.sock when it \
+            exists, else var/qsm/qsm.sock, where tools/run puts it); a login keeps its session in $QSM_HOME/session.json (default ~/.qsm), mode \
             0600. Offline subcommands (audit, log) open a data directory read-only and work while qsmd runs. \
             --socket, --server-uid, --data and --json may also come before the subcommand (qsm --json inbox). \
             Errors are one line starting "qsm:" on standard error; with --json a command's output is JSON on \

@@ -8,8 +8,9 @@ import Varlink
 /// Options of every command that talks to qsmd.
 struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The daemon's socket (default: $QSM_SOCKET, else var/qsm/qsm.sock, where tools/run puts it, resolved "
-            + "only in a directory no other user can write).", valueName: "PATH"))
+        "The daemon's socket (default: $QSM_SOCKET, else /run/qsm/qsm.sock when it exists, as an installed "
+            + "qsmd serves it, else var/qsm/qsm.sock, where tools/run puts it, resolved only in a directory no "
+            + "other user can write).", valueName: "PATH"))
     var socket: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -20,17 +21,21 @@ struct ClientOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON.")
     var json = false
 
-    /// The socket given by option or environment, or the default relative to the working directory.
+    /// The socket given by option or environment, else the system socket when it exists, else the default
+    /// relative to the working directory.
     var socketPath: String {
-        socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"] ?? ServerCheck.defaultSocket
+        explicitSocket ?? (ServerCheck.systemSocketExists ? ServerCheck.systemSocket : ServerCheck.defaultSocket)
+    }
+
+    private var explicitSocket: String? {
+        socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Connects, refusing a default socket in a directory others can write and a server that is not
     /// root, the caller or the configured user (SO_PEERCRED): every command sends a password or a token.
     func connect() throws -> VarlinkClient {
-        let explicit = socket ?? ProcessInfo.processInfo.environment["QSM_SOCKET"]
-        if explicit == nil { try ServerCheck.checkDefaultSocketDirectories() }
-        let path = explicit ?? ServerCheck.defaultSocket
+        let path = socketPath
+        if path == ServerCheck.defaultSocket, explicitSocket == nil { try ServerCheck.checkDefaultSocketDirectories() }
         let trusted = try ServerCheck.trustedServerUID(serverUid ?? ProcessInfo.processInfo.environment["QSM_SERVER_UID"])
         let client: VarlinkClient
         do {

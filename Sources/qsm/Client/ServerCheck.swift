@@ -13,6 +13,16 @@ enum ServerCheck {
     /// Where tools/run puts the socket, relative to the working directory (the checkout).
     static let defaultSocket = "var/qsm/qsm.sock"
 
+    /// Where an installed qsmd serves (the systemd socket unit's path): the default wherever the working
+    /// directory is, when it exists.
+    static let systemSocket = "/run/qsm/qsm.sock"
+
+    /// True when `systemSocket` is a socket (lstat: a link there is not followed).
+    static var systemSocketExists: Bool {
+        var status = stat()
+        return lstat(systemSocket, &status) == 0 && status.st_mode & S_IFMT == S_IFSOCK
+    }
+
     /// The uid `value` names (a number or a user name), or nil for none.
     static func trustedServerUID(_ value: String?) throws -> uid_t? {
         guard let value, !value.isEmpty else { return nil }
