@@ -108,14 +108,4 @@ enum BitOps {
     static func bit(_ words: UnsafePointer<UInt64>, _ index: Int) -> UInt64 {
         words[index >> 6] >> UInt64(index & 63) & 1
     }
-
-    /// Reverses the order of the 64 bits of `x`.
-    @inline(__always)
-    static func reversed(_ x: UInt64) -> UInt64 {
-        var v = x
-        v = (v >> 1) & 0x5555_5555_5555_5555 | (v & 0x5555_5555_5555_5555) << 1
-        v = (v >> 2) & 0x3333_3333_3333_3333 | (v & 0x3333_3333_3333_3333) << 2
-        v = (v >> 4) & 0x0F0F_0F0F_0F0F_0F0F | (v & 0x0F0F_0F0F_0F0F_0F0F) << 4
-        return v.byteSwapped
-    }
 }

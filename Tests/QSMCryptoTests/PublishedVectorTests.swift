@@ -175,11 +175,15 @@ import Testing
     @Test(arguments: 0..<vectors.count)
     func draftKeyGenerationVector(index: Int) throws {
         let vector = Self.vectors[index]
-        let wrapped = try cheapHasher.wrap(
-            SecretBytes(copying: hex(vector.seed)), password: "pw", username: "bob",
-            context: PQCKeys.context(username: "bob"))
-        let key = try PQCKeys.unwrap(wrapped, username: "bob", password: "pw", hasher: cheapHasher)
+        let key = try Self.unwrappedKey(seed: vector.seed)
         #expect(hexString(key.publicKey.rawRepresentation) == hexString(hex(vector.publicKey)))
+    }
+
+    /// The key a user gets from `seed`: wrapped under a password as registration does, then unwrapped.
+    static func unwrappedKey(seed: String) throws -> PQCPrivateKey {
+        let wrapped = try cheapHasher.wrap(
+            SecretBytes(copying: hex(seed)), password: "pw", username: "bob", context: PQCKeys.context(username: "bob"))
+        return try PQCKeys.unwrap(wrapped, username: "bob", password: "pw", hasher: cheapHasher)
     }
 }
 

@@ -86,10 +86,7 @@ import Testing
     @Test(arguments: 0..<vectors.count)
     func draftDecapsulationVector(index: Int) throws {
         let vector = Self.vectors[index]
-        let wrapped = try cheapHasher.wrap(
-            SecretBytes(copying: hex(vector.seed)), password: "pw", username: "bob",
-            context: PQCKeys.context(username: "bob"))
-        let key = try PQCKeys.unwrap(wrapped, username: "bob", password: "pw", hasher: cheapHasher)
+        let key = try PublishedXWingTests.unwrappedKey(seed: vector.seed)
         let ciphertext = hex(vector.ciphertext)
         #expect(ciphertext.count == 1120)
         let secret = try key.key.decapsulate(ciphertext)
