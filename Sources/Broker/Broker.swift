@@ -39,6 +39,7 @@ public final class Broker: Sendable {
         var logOptions = EventStore.Options()
         if let initialMapBytes = configuration.initialMapBytes { logOptions.initialMapSize = initialMapBytes }
         logOptions.clock = configuration.clock
+        logOptions.tables = MessageTables.names
         store = try EventStore(directory: configuration.logDirectory, options: logOptions)
         let check: StartupCheck.Outcome
         do {
@@ -46,6 +47,7 @@ public final class Broker: Sendable {
             let witness = try configuration.witnessPath.map { try WitnessWriter(path: $0, dataDirectory: configuration.dataDirectory) }
             check = try StartupCheck(store: store, configuration: configuration, witness: witness).run()
             signingPublicKey = check.signingKey.publicKey
+            try StateLoader.catchUpTables(store: store)
             let state: BrokerState
             (state, startReport) = try StateLoader.load(store: store, rules: configuration.rules, key: crypto.masterKey)
             MemoryTrim.trim()  // decoding the snapshot's JSON was large and temporary

@@ -15,17 +15,34 @@ struct Databases: Sendable {
     let snapshots: MDB_dbi
     /// "magic", "format_version", "log_id", "created_at_us".
     let meta: MDB_dbi
+    /// The writer's tables (`EventStore.Options.tables`) by name: those that exist, for a read-only log.
+    let tables: [String: MDB_dbi]
+    /// "position" -> the last position (be64) the tables reflect; nil when the log keeps no tables.
+    let tableMarks: MDB_dbi?
 
     static let indexFlags = MDB_DUPSORT | MDB_DUPFIXED
 
-    /// Opens every database; `create` makes missing ones (only when writing a new log).
-    init(_ txn: Transaction, create: Bool) throws(LMDBError) {
+    /// Opens every database; `create` makes missing ones (only when writing a new log). The tables named
+    /// in `tables` are made when missing in a `writable` open, and skipped when missing otherwise.
+    init(_ txn: Transaction, create: Bool, tables names: [String] = [], writable: Bool = false) throws(LMDBError) {
         meta = try txn.openDatabase("meta", create: create)
         events = try txn.openDatabase("events", create: create)
         chain = try txn.openDatabase("chain", create: create)
         byActor = try txn.openDatabase("by_actor", flags: Self.indexFlags, create: create)
         byType = try txn.openDatabase("by_type", flags: Self.indexFlags, create: create)
         snapshots = try txn.openDatabase("snapshots", create: create)
+        var tables: [String: MDB_dbi] = [:]
+        var marks: MDB_dbi?
+        for name in names.isEmpty ? [] : names + [Tables.marksName] {
+            do {
+                let dbi = try txn.openDatabase(name, create: writable)
+                if name == Tables.marksName { marks = dbi } else { tables[name] = dbi }
+            } catch where error.isNotFound && !writable {
+                continue
+            }
+        }
+        self.tables = tables
+        tableMarks = marks
     }
 }
 

@@ -142,9 +142,26 @@ extension EventStore {
             (key: try Self.snapshotKey(name), value: Self.snapshotValue(snapshot))
         }
         let dbs = databases
+        if batch.keepsTables && dbs.tableMarks == nil {
+            throw .invalidEvent("the batch writes tables but the log was opened without them")
+        }
         let started = ContinuousClock.now
         do {
             try environment.writeGrowingMap { txn in
+                if batch.keepsTables, let marks = dbs.tableMarks {
+                    let tables = TableTransaction(txn: txn, handles: dbs.tables, writable: true)
+                    if let (names, image) = batch.replacement {
+                        for name in names {
+                            guard let dbi = dbs.tables[name] else { continue }
+                            try check(mdb_drop(txn.handle, dbi, 0), "mdb_drop")
+                            for (key, value) in image.tables[name] ?? [:] {
+                                try tables.put(TableRow(table: name, key: key, value: value))
+                            }
+                        }
+                    }
+                    for row in batch.rows { try tables.put(row) }
+                    try Self.writeTablesPosition(batch.head.position, marks: marks, txn: txn)
+                }
                 if let snapshot {
                     try snapshot.key.withUnsafeBytes { key in
                         try snapshot.value.withUnsafeBytes { try txn.put(dbs.snapshots, key: key, value: $0) }

@@ -33,6 +33,9 @@ public final class EventStore: Sendable {
         public var commitDelay: Duration = .microseconds(200)
         /// Microseconds since the Unix epoch; the log never lets recorded time go backwards.
         public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        /// Tables the writer keeps beside the events (``TableRow``), opened with the log and made when
+        /// missing in a read-write open. Names must not be those of the log's own databases.
+        public var tables: [String] = []
 
         public init() {}
     }
@@ -63,13 +66,14 @@ public final class EventStore: Sendable {
         case .readOnly:
             try Self.checkExistingLog(path, writable: false)
             environment = try Self.openEnvironment(path, readOnly: true, options: options)
-            (databases, meta) = try Self.openDatabases(environment, path: path, create: false)
+            (databases, meta) = try Self.openDatabases(environment, path: path, create: false, tables: options.tables)
             writeSide = nil
         case .readWrite:
             let isNew = try Self.prepareDirectory(path)
             let lock = try WriterLock(directory: path)
             environment = try Self.openEnvironment(path, readOnly: false, options: options)
-            (databases, meta) = try Self.openDatabases(environment, path: path, create: isNew, clock: options.clock)
+            (databases, meta) = try Self.openDatabases(
+                environment, path: path, create: isNew, tables: options.tables, clock: options.clock)
             let head = try Self.readHead(environment, databases, path: path)
             writeSide = WriteSide(lock: lock, head: head)
         }
@@ -193,12 +197,12 @@ public final class EventStore: Sendable {
     }
 
     private static func openDatabases(
-        _ env: LMDBEnvironment, path: String, create: Bool, clock: (@Sendable () -> Int64)? = nil
+        _ env: LMDBEnvironment, path: String, create: Bool, tables: [String], clock: (@Sendable () -> Int64)? = nil
     ) throws(EventLogError) -> (Databases, LogMeta) {
         do {
             let open: (Transaction) throws -> (Databases, LogMeta) = { txn in
                 if create {
-                    let dbs = try Databases(txn, create: true)
+                    let dbs = try Databases(txn, create: true, tables: tables, writable: true)
                     let meta = LogMeta(
                         formatVersion: LogMeta.currentFormatVersion, logID: UUID(),
                         createdAtMicros: clock?() ?? 0)
@@ -218,7 +222,7 @@ public final class EventStore: Sendable {
                         throw EventLogError.newerFormat(
                             path: path, found: meta.formatVersion, supported: LogMeta.currentFormatVersion)
                     }
-                    return (try Databases(txn, create: false), meta)
+                    return (try Databases(txn, create: false, tables: tables, writable: !env.readOnly), meta)
                 }
             }
             // Database handles opened in a transaction become usable by others once it commits.

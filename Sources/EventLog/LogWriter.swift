@@ -294,8 +294,8 @@ public final class LogWriter<Stage: WriterStage>: @unchecked Sendable {
     private func commit(_ work: Decided) {
         let started = ContinuousClock.now
         let outcome = Result { () throws(EventLogError) -> Committed in
-            let head = work.batch.isEmpty && work.batch.snapshot == nil && work.batch.poisoned == nil
-                ? work.batch.head : try store.commit(work.batch, commands: work.commands.count)
+            let head = work.batch.needsTransaction
+                ? try store.commit(work.batch, commands: work.commands.count) : work.batch.head
             return Committed(head: head, events: work.batch.count, duration: ContinuousClock.now - started)
         }
         condition.lock()

@@ -24,6 +24,12 @@ public struct RecordBatch: Sendable {
     private(set) var poisoned: String?
     /// A snapshot to save in the same transaction, so it never describes events that are not durable.
     private(set) var snapshot: (name: String, snapshot: Snapshot)?
+    /// Rows of the writer's tables, written in the same transaction as the records they come from.
+    private(set) var rows: [TableRow] = []
+    /// Whether the batch's commit records that the tables reflect its head.
+    private(set) var keepsTables = false
+    /// Tables to empty and fill with an image's rows before `rows` are written (a rebuild's swap).
+    private(set) var replacement: (names: [String], image: TableImage)?
 
     /// An empty batch after `base`.
     public init(after base: LogHead) {
@@ -35,6 +41,10 @@ public struct RecordBatch: Sendable {
     public var count: Int { entries.count }
     /// Whether the batch holds no record.
     public var isEmpty: Bool { entries.isEmpty }
+    /// Whether committing the batch writes anything (records, rows, a snapshot) or must fail.
+    var needsTransaction: Bool {
+        !entries.isEmpty || !rows.isEmpty || snapshot != nil || replacement != nil || poisoned != nil
+    }
     /// The position the next appended event gets.
     public var nextPosition: UInt64 { head.position + 1 }
 
@@ -49,19 +59,41 @@ public struct RecordBatch: Sendable {
         self.snapshot = (name, snapshot)
     }
 
+    /// Writes `row` in the batch's transaction, and records at commit that the tables reflect the
+    /// batch's head.
+    public mutating func write(_ row: TableRow) {
+        rows.append(row)
+        keepsTables = true
+    }
+
+    /// Records at commit that the writer's tables reflect the batch's head (for a batch whose events
+    /// wrote no row).
+    public mutating func keepTables() {
+        keepsTables = true
+    }
+
+    /// Empties the tables `names` and fills them with `image`'s rows in the batch's transaction, before
+    /// the batch's own rows.
+    public mutating func replaceTables(_ names: [String], with image: TableImage) {
+        replacement = (names, image)
+        keepsTables = true
+    }
+
     /// A point in the batch to return to: see ``rollBack(to:)``.
     public struct Mark: Sendable {
         let count: Int
+        let rows: Int
         let head: LogHead
     }
 
     /// The batch as it is now.
-    public var mark: Mark { Mark(count: entries.count, head: head) }
+    public var mark: Mark { Mark(count: entries.count, rows: rows.count, head: head) }
 
-    /// Drops every record appended since `mark` (a command whose events cannot all be appended leaves
-    /// none behind).
+    /// Drops every record and row appended since `mark` (a command whose events cannot all be appended
+    /// leaves none behind).
     public mutating func rollBack(to mark: Mark) {
         entries.removeLast(entries.count - mark.count)
+        rows.removeLast(rows.count - mark.rows)
         head = mark.head
     }
 

@@ -9,6 +9,8 @@ import SwiftProtobuf
 /// it with a fixed context, and what it emitted. Nothing touches a disk, a clock or a random generator.
 struct DeciderScenario {
     var state = BrokerState()
+    /// The message tables, in memory, as the writer would have written them on disk.
+    var tables = TableImage()
     /// The time of the next event given and of the decision (microseconds).
     var now: Int64 = 1_800_000_000_000_000
     /// A user's peer.
@@ -22,7 +24,9 @@ struct DeciderScenario {
         event.type = body.type.rawValue
         event.actor = actor
         event.body = body
-        state.evolve(event)
+        // Given events are well formed, so their rows and the mode lookup cannot fail.
+        for row in (try? MessageTables.rows(for: event, tables: tables)) ?? [] { tables.apply(row) }
+        state.evolve(event, decryptedMode: try? MessageTables.decryptedMode(of: event, in: tables))
         for derived in state.ids.takePending() {
             for derivedBody in CommandEvents.events(for: derived) { given(derivedBody, actor: derived.subject) }
         }
@@ -35,6 +39,26 @@ struct DeciderScenario {
         var decision = Decision(now: now, caller: caller, correlationID: Data(repeating: 7, count: 16))
         let outcome = command.decide(state, &decision)
         return (outcome, decision.events.map(\.body))
+    }
+
+    /// The message `id` (hex) as the message index holds it.
+    func message(_ id: String) -> InboxEntry? {
+        try? MessageTables.message(id, in: tables)
+    }
+
+    /// An Inbox call: the command decided, then the page read from the tables, as the broker does.
+    func inboxPage(_ token: PresentedToken, unreadOnly: Bool = false, limit: Int, before: UInt64? = nil) throws -> Page<InboxEntry> {
+        let user = try when(InboxCommand(token: token)).outcome.get()
+        let page = try MessageTables.inboxPage(of: user, unreadOnly: unreadOnly, limit: limit, before: before, in: tables)
+        return Page(
+            items: page.entries, total: page.total, more: page.more,
+            cursor: page.more > 0 ? page.entries.last.map { String($0.position) } : nil)
+    }
+
+    /// A History call's positions: the command decided, then the page read from the tables.
+    func historyPage(_ token: PresentedToken, limit: Int, before: UInt64? = nil) throws -> (positions: [UInt64], total: Int, more: Int) {
+        let user = try when(HistoryCommand(token: token)).outcome.get()
+        return try MessageTables.historyPage(of: user, limit: limit, before: before, in: tables)
     }
 
     // MARK: Events

@@ -65,8 +65,7 @@ struct DeterminismTests {
         // leave one refusals_aggregated event per source and minute instead of one event each.
         #expect(head >= 60_000, "workload made \(head) events")
 
-        let liveState = test.broker.state
-        let live = try liveState.digests()
+        let live = try test.broker.digests()
         let rebuild = try await test.broker.rebuild(caller: Peers.admin)
         #expect(rebuild.position == head)
         #expect(rebuild.differences.isEmpty, "\(rebuild.differences)")
@@ -100,7 +99,7 @@ struct DeterminismTests {
         #expect(test.broker.startReport.replayedEvents == reopened - 1 - snapshot.position)
         // The closing batch folded the refusal counts still pending (and their alerts) into the state, so
         // the restarted state is compared with a rebuild of the whole log, not with the live one before.
-        let restarted = try test.broker.state.digests()
+        let restarted = try test.broker.digests()
         let again = try await test.broker.rebuild(caller: Peers.admin)
         #expect(again.position == reopened && again.differences.isEmpty, "\(again.differences)")
         #expect(again.rebuilt == restarted, "differing after restart: \(restarted.keys.filter { again.rebuilt[$0] != restarted[$0] }.sorted())")

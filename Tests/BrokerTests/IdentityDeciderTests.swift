@@ -119,11 +119,11 @@ struct IdentityDeciderTests {
         scenario.registered("alice")
         let token = scenario.loggedIn("alice", lifetimeSeconds: 10)
         scenario.now += 10_000_000
-        let first = scenario.when(InboxCommand(token: token, unreadOnly: false, limit: 10))
+        let first = scenario.when(InboxCommand(token: token))
         #expect(first.outcome.error == .sessionExpired)
         #expect(first.events.map(\.name) == ["session_expired", "access_denied"])
         scenario.apply(first.events, actor: "alice")
-        let second = scenario.when(InboxCommand(token: token, unreadOnly: false, limit: 10))
+        let second = scenario.when(InboxCommand(token: token))
         #expect(second.outcome.error == .sessionExpired)
         #expect(second.events.map(\.name) == ["access_denied"])
     }
@@ -148,7 +148,7 @@ struct IdentityDeciderTests {
 
         scenario.apply(events, actor: "alice")
         // The password change ended the session it was made in.
-        let after = scenario.when(InboxCommand(token: token, unreadOnly: false, limit: 10))
+        let after = scenario.when(InboxCommand(token: token))
         #expect(after.outcome.error == .sessionRevoked)
     }
 

@@ -161,11 +161,11 @@ struct MessagingDeciderTests {
         let bobToken = scenario.loggedIn("bob")
         let carolToken = scenario.loggedIn("carol")
 
-        let read = scenario.when(DecryptCommand(token: bobToken, messageID: id, opened: .success(Data("hi".utf8))))
+        let read = scenario.when(DecryptCommand(token: bobToken, messageID: id, message: scenario.message(id), opened: .success(Data("hi".utf8))))
         #expect(try read.outcome.get().body == Data("hi".utf8))
         #expect(read.events.map(\.name) == ["message_decrypted"])
 
-        let byCarol = scenario.when(DecryptCommand(token: carolToken, messageID: id, opened: nil))
+        let byCarol = scenario.when(DecryptCommand(token: carolToken, messageID: id, message: scenario.message(id), opened: nil))
         #expect(byCarol.outcome.error == .notOwner(resource: "message \(id)"))
         guard case .accessDenied(let denied)? = byCarol.events.first else {
             Issue.record("expected an access_denied, got \(byCarol.events.map(\.name))")
@@ -175,9 +175,9 @@ struct MessagingDeciderTests {
         #expect(denied.reason == .notOwner)
 
         let unknown = String(repeating: "0", count: 32)
-        #expect(scenario.when(DecryptCommand(token: bobToken, messageID: unknown, opened: nil)).outcome.error
+        #expect(scenario.when(DecryptCommand(token: bobToken, messageID: unknown, message: scenario.message(unknown), opened: nil)).outcome.error
             == .unknownMessage(unknown))
-        #expect(scenario.when(DecryptCommand(token: bobToken, messageID: id, opened: nil)).outcome.error
+        #expect(scenario.when(DecryptCommand(token: bobToken, messageID: id, message: scenario.message(id), opened: nil)).outcome.error
             == .unavailable("the session changed while decrypting: try again"))
     }
 
@@ -190,7 +190,7 @@ struct MessagingDeciderTests {
 
         // Three reads by the sender: each a message_decrypted with reader == sender, none an access_denied.
         for _ in 1...3 {
-            let own = scenario.when(DecryptCommand(token: aliceToken, messageID: id, opened: .success(Data("hi".utf8))))
+            let own = scenario.when(DecryptCommand(token: aliceToken, messageID: id, message: scenario.message(id), opened: .success(Data("hi".utf8))))
             let message = try own.outcome.get()
             #expect(message.body == Data("hi".utf8))
             #expect(message.from == "alice")
@@ -202,13 +202,13 @@ struct MessagingDeciderTests {
             scenario.apply(own.events, actor: "alice")
         }
         #expect(scenario.state.ids.pending.isEmpty && scenario.state.ids.alerts.isEmpty, "reading one's own message is never an alert")
-        #expect(scenario.state.inbox.message(id)?.read == false, "the sender's read does not mark bob's copy read")
-        let history = try scenario.when(HistoryCommand(token: aliceToken, limit: 3)).outcome.get().1.positions
+        #expect(scenario.message(id)?.read == false, "the sender's read does not mark bob's copy read")
+        let history = try scenario.historyPage(aliceToken, limit: 3).positions
         #expect(history.count == 3)
 
         // An old pqc message without a sender copy: the clear error, still no refusal recorded.
         let pqc = scenario.when(DecryptCommand(
-            token: aliceToken, messageID: id, opened: .failure(.noSenderCopy(messageID: id))))
+            token: aliceToken, messageID: id, message: scenario.message(id), opened: .failure(.noSenderCopy(messageID: id))))
         #expect(pqc.outcome.error == .noSenderCopy(messageID: id))
         #expect(pqc.events.isEmpty)
     }
@@ -220,26 +220,24 @@ struct MessagingDeciderTests {
             scenario.apply(decided.events, actor: "alice")
         }
         let bobToken = scenario.loggedIn("bob")
-        let first = try scenario.when(InboxCommand(token: bobToken, unreadOnly: false, limit: 2)).outcome.get()
+        let first = try scenario.inboxPage(bobToken, limit: 2)
         #expect(first.items.map(\.messageID) == [Data(repeating: 5, count: 16).hex, Data(repeating: 4, count: 16).hex])
         #expect(first.total == 5)
         #expect(first.more == 3)
         let cursor = try #require(first.cursor)
-        let second = try scenario.when(InboxCommand(
-            token: bobToken, unreadOnly: false, limit: 2, before: try Page<InboxEntry>.position(cursor))).outcome.get()
+        let second = try scenario.inboxPage(bobToken, limit: 2, before: try Page<InboxEntry>.position(cursor))
         #expect(second.items.map(\.messageID) == [Data(repeating: 3, count: 16).hex, Data(repeating: 2, count: 16).hex])
         #expect(second.total == 5)
         #expect(second.more == 1)
-        let last = try scenario.when(InboxCommand(
-            token: bobToken, unreadOnly: false, limit: 2, before: try Page<InboxEntry>.position(second.cursor))).outcome.get()
+        let last = try scenario.inboxPage(bobToken, limit: 2, before: try Page<InboxEntry>.position(second.cursor))
         #expect(last.items.map(\.messageID) == [Data(repeating: 1, count: 16).hex])
         #expect(last.more == 0)
         #expect(last.cursor == nil, "the last page has no cursor")
 
-        let history = try scenario.when(HistoryCommand(token: aliceToken, limit: 4)).outcome.get().1
+        let history = try scenario.historyPage(aliceToken, limit: 4)
         #expect(history.total == 8, "registration, login, the exchange and five sends")
         #expect(history.more == history.total - 4)
-        let older = try scenario.when(HistoryCommand(token: aliceToken, limit: 100, before: history.positions.last)).outcome.get().1
+        let older = try scenario.historyPage(aliceToken, limit: 100, before: history.positions.last)
         #expect(older.positions.count == history.total - 4)
         #expect(Set(older.positions).isDisjoint(with: history.positions))
         #expect(throws: BrokerError.invalidParameter(name: "cursor", reason: "is not a cursor from a previous reply")) {
@@ -254,17 +252,18 @@ struct MessagingDeciderTests {
             scenario.apply(decided.events, actor: "alice")
         }
         let bobToken = scenario.loggedIn("bob")
-        let inbox = scenario.when(InboxCommand(token: bobToken, unreadOnly: false, limit: 2))
-        #expect(try inbox.outcome.get().items.map(\.messageID) == [Data(repeating: 3, count: 16).hex, Data(repeating: 2, count: 16).hex])
+        let inbox = scenario.when(InboxCommand(token: bobToken))
+        #expect(try inbox.outcome.get() == "bob")
         #expect(inbox.events.isEmpty)
-        #expect(try scenario.when(InboxCommand(token: aliceToken, unreadOnly: false, limit: 10)).outcome.get().items.isEmpty)
+        #expect(try scenario.inboxPage(bobToken, limit: 2).items.map(\.messageID)
+            == [Data(repeating: 3, count: 16).hex, Data(repeating: 2, count: 16).hex])
+        #expect(try scenario.inboxPage(aliceToken, limit: 10).items.isEmpty)
 
-        let history = scenario.when(HistoryCommand(token: aliceToken, limit: 100))
-        let (user, page) = try history.outcome.get()
-        let positions = page.positions
-        #expect(user == "alice")
-        #expect(positions == [7, 6, 5, 4, 3, 1], "her sends, the exchange, her login and registration")
+        let history = scenario.when(HistoryCommand(token: aliceToken))
+        #expect(try history.outcome.get() == "alice")
         #expect(history.events.isEmpty)
+        #expect(try scenario.historyPage(aliceToken, limit: 100).positions == [7, 6, 5, 4, 3, 1],
+            "her sends, the exchange, her login and registration")
 
         let dashboard = scenario.when(DashboardCommand(token: bobToken, minutes: 5))
         #expect(try dashboard.outcome.get().counters.encryptions["otp"] == 3)

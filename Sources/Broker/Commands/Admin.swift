@@ -86,51 +86,45 @@ extension Broker {
         }
     }
 
-    /// Replays the log from position 1 into fresh projections beside the live ones and compares their
-    /// digests at the same position; with `swap`, the rebuilt state replaces the live one.
+    /// Replays the log from position 1 into fresh projections beside the live ones (the message tables
+    /// into an image in memory) and compares their digests at the same position; with `swap`, the rebuilt
+    /// state and tables replace the live ones.
     public func rebuild(swap: Bool = false, projection: String? = nil, caller: Caller) async throws(BrokerError) -> RebuildReport {
-        if let projection, !BrokerState.projectionNames.contains(projection) {
+        if let projection, !Self.projectionNames.contains(projection) {
             throw .invalidParameter(name: "projection", reason: "no projection named \(projection)")
         }
         try await admin(caller, "Rebuild") { _ in () }
         let clock = ContinuousClock()
         let start = clock.now
-        var fresh = BrokerState(rules: configuration.rules)
+        var fresh = Rebuilt(state: BrokerState(rules: configuration.rules))
         let target = read { $0.position }
         do {
-            try StateLoader.replay(store: store, into: &fresh, through: target)
+            try fresh.replay(store: store, through: target)
         } catch let error as EventLogError {
             throw .storage(error)
         } catch {
             throw .unavailable("rebuild failed: \(error)")
         }
-        let replayed = fresh.position
+        let replayed = fresh.state.position
         // The replay's own time: the digests computed below are for comparing, not part of rebuilding.
         let replaySeconds = (clock.now - start).seconds
-        // The live state at a durable position: a query answers once its batch has committed.
-        var live = try await admin(caller, "Rebuild") { $0 }
         do {
-            try StateLoader.replay(store: store, into: &fresh, through: live.position)
             while true {
-                let liveDigests = try live.digests()
+                // The live state at a durable position (a query answers once its batch has committed) and
+                // the tables on disk at the same one; commands in between move both on, and the loop
+                // catches up.
+                let live = try await admin(caller, "Rebuild") { $0 }
+                try fresh.replay(store: store, through: live.position)
+                guard let liveTables = try tableDigests(at: live.position) else { continue }
+                let liveDigests = try live.digests().merging(liveTables) { $1 }
                 let rebuiltDigests = try fresh.digests()
                 let differs = projection.map { liveDigests[$0] != rebuiltDigests[$0] } ?? (liveDigests != rebuiltDigests)
                 let report = RebuildReport(
                     position: live.position, live: liveDigests, rebuilt: rebuiltDigests, eventsReplayed: replayed,
                     seconds: replaySeconds, swapped: swap && differs)
-                // The fresh state and both digests' encodings were large and temporary.
                 MemoryTrim.trim()
                 guard report.swapped else { return report }
-                let rebuilt = fresh
-                let swapped = stage.state.withLock { state -> Bool in
-                    guard state.position == report.position else { return false }
-                    if let projection { state.adopt(projection, from: rebuilt) } else { state = rebuilt }
-                    return true
-                }
-                if swapped { return report }
-                // Commands moved the live state on meanwhile: catch up and compare again.
-                live = try await admin(caller, "Rebuild") { $0 }
-                try StateLoader.replay(store: store, into: &fresh, through: live.position)
+                if try await swapIn(fresh, projection: projection, at: live.position, caller: caller) { return report }
             }
         } catch let error as BrokerError {
             throw error
@@ -141,18 +135,62 @@ extension Broker {
         }
     }
 
+    /// Every projection's digest, live: those in memory and those of the message tables on disk, as of
+    /// one position (waits, by asking again, while commands move them apart).
+    public func digests() throws -> [String: String] {
+        while true {
+            let state = read { $0 }
+            if let tables = try tableDigests(at: state.position) { return try state.digests().merging(tables) { $1 } }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+    }
+
+    /// Every projection's name: those in memory and those in tables.
+    static let projectionNames = BrokerState.projectionNames + MessageTables.projections.map(\.name)
+
+    /// The digests of the message tables on disk, when they are at `position` (nil: they moved on).
+    private func tableDigests(at position: UInt64) throws -> [String: String]? {
+        var digests: [String: String] = [:]
+        for (name, tables) in MessageTables.projections {
+            let (at, digest) = try store.tableDigest(tables)
+            guard at == position else { return nil }
+            digests[name] = digest
+        }
+        return digests
+    }
+
+    /// Puts the rebuilt projection (or all) in place of the live one, if nothing moved since `position`.
+    private func swapIn(_ rebuilt: Rebuilt, projection: String?, at position: UInt64, caller: Caller) async throws -> Bool {
+        let tables = MessageTables.projections.filter { projection == nil || $0.name == projection }.flatMap(\.tables)
+        if !tables.isEmpty {
+            let replaced = try await submit(
+                ReplaceTablesCommand(position: position, names: tables, image: rebuilt.tables), caller: caller).get()
+            guard replaced else { return false }
+        }
+        if let projection, !BrokerState.projectionNames.contains(projection) { return true }
+        let state = rebuilt.state
+        return stage.state.withLock { live -> Bool in
+            guard live.position == position else { return false }
+            if let projection { live.adopt(projection, from: state) } else { live = state }
+            return true
+        }
+    }
+
     /// Log and pipeline figures.
     public func stats(caller: Caller) async throws(BrokerError) -> BrokerStats {
-        let (users, messages) = try await admin(caller, "Stats") { ($0.users.users.count, $0.inbox.locations.count) }
+        let users = try await admin(caller, "Stats") { $0.users.users.count }
         do {
+            let messages = try store.tableCount(MessageTables.messageIndex)
             let storage = try store.storageStats()
             let writer = store.writerStatistics
             return BrokerStats(
                 head: try store.head().position, logBytes: storage.fileSize, mapBytes: storage.mapSize,
                 commits: writer?.commits ?? 0, eventsAppended: writer?.events ?? 0, batches: writer?.commits ?? 0,
                 commands: writer?.appends ?? 0, users: users, messages: messages)
-        } catch {
+        } catch let error as EventLogError {
             throw .storage(error)
+        } catch {
+            throw .unavailable("\(error)")
         }
     }
 }
@@ -173,5 +211,53 @@ struct AdminQuery<Output: Sendable>: BrokerCommand {
     func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Output, BrokerError> {
         guard decision.caller.isAdmin else { return .failure(decision.denyAdmin(method: method, state: state)) }
         return .success(read(state))
+    }
+}
+
+/// A rebuild's swap of message tables: the image replaces them in this command's batch, if the state is
+/// still at the position the image was folded to (false otherwise: the rebuild catches up and tries again).
+struct ReplaceTablesCommand: BrokerCommand {
+    let position: UInt64
+    let names: [String]
+    let image: TableImage
+
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Bool, BrokerError> {
+        guard decision.caller.isAdmin else { return .failure(decision.denyAdmin(method: "Rebuild", state: state)) }
+        guard state.position == position else { return .success(false) }
+        decision.replaceTables(names, with: image)
+        return .success(true)
+    }
+}
+
+/// A state and message tables folded from the log, beside the live ones.
+struct Rebuilt {
+    var state: BrokerState
+    var tables = TableImage()
+
+    /// Folds the events after the state's position up to `last`.
+    mutating func replay(store: EventStore, through last: UInt64) throws {
+        guard state.position < last else { return }
+        var failure: (any Error)?
+        try store.forEach(from: state.position + 1) { stored in
+            guard stored.position <= last else { return false }
+            do {
+                let event = try QSMEvent(stored)
+                for row in try MessageTables.rows(for: event, tables: tables) { tables.apply(row) }
+                state.evolve(event, decryptedMode: try MessageTables.decryptedMode(of: event, in: tables))
+            } catch {
+                failure = error
+                return false
+            }
+            return true
+        }
+        if let failure { throw failure }
+        _ = state.ids.takePending()
+    }
+
+    /// The state's digests and the tables'.
+    func digests() throws -> [String: String] {
+        var digests = try state.digests()
+        for (name, names) in MessageTables.projections { digests[name] = tables.digest(of: names) }
+        return digests
     }
 }

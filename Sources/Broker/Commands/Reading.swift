@@ -5,10 +5,8 @@ import QSMEvents
 import SwiftProtobuf
 import Synchronization
 
-/// A message as an inbox lists it.
-public typealias InboxEntry = InboxProjection.Entry
 /// A line of a user's history.
-public typealias HistoryEntry = HistoryProjection.Entry
+public typealias HistoryEntry = HistoryLines.Entry
 
 /// The dashboard: counters since the log began, sessions live now, and per-minute series.
 public struct DashboardView: Sendable, Equatable {
@@ -36,19 +34,25 @@ extension Broker {
         }
         let presented = PresentedToken(token)
         let id = messageID.lowercased()
-        // Decrypt before deciding, but only for the live session of the recipient or the sender.
+        // The message index is on disk and a message never moves: read it before deciding. Decrypt before
+        // deciding too, but only for the live session of the recipient or the sender.
+        let message: InboxEntry?
+        do { message = try store.readTables { try MessageTables.message(id, in: $0) } } catch {
+            throw .unavailable("the message index could not be read: \(error)")
+        }
         var opened: Result<Data, BrokerError>?
         let context = read { state -> (InboxEntry, KeyPoolsProjection.PairPool?, String)? in
-            guard let user = state.peekSession(presented, now: configuration.clock()),
-                  let entry = state.inbox.message(id), entry.to == user || entry.from == user
+            guard let message, let user = state.peekSession(presented, now: configuration.clock()),
+                  message.to == user || message.from == user
             else { return nil }
-            return (entry, state.keyPools.pool(entry.from, entry.to), user)
+            return (message, state.keyPools.pool(message.from, message.to), user)
         }
         if let (entry, pool, user) = context {
             let asSender = entry.from == user
             opened = await openMessage(entry, pool: pool, token: token, asSender: asSender)
         }
-        return try await submit(DecryptCommand(token: presented, messageID: id, opened: opened), caller: caller).get()
+        return try await submit(
+            DecryptCommand(token: presented, messageID: id, message: message, opened: opened), caller: caller).get()
     }
 
     /// Opens `entry` for its recipient or, `asSender`, for its sender: otp and aes with the pair's key
@@ -108,9 +112,21 @@ extension Broker {
         async throws(BrokerError) -> Page<InboxEntry>
     {
         let limit = try Validation.limit(limit, default: Page<InboxEntry>.defaultLimit)
-        let command = InboxCommand(
-            token: PresentedToken(token), unreadOnly: unreadOnly, limit: limit, before: try Page<InboxEntry>.position(cursor))
-        return try await submit(command, caller: caller).get()
+        let before = try Page<InboxEntry>.position(cursor)
+        let user = try await submit(InboxCommand(token: PresentedToken(token)), caller: caller).get()
+        // Read from the tables once the command is durable: they hold at least what the caller was answered.
+        do {
+            let page = try store.readTables {
+                try MessageTables.inboxPage(of: user, unreadOnly: unreadOnly, limit: limit, before: before, in: $0)
+            }
+            return Page(
+                items: page.entries, total: page.total, more: page.more,
+                cursor: page.more > 0 ? page.entries.last.map { String($0.position) } : nil)
+        } catch let error as EventLogError {
+            throw .storage(error)
+        } catch {
+            throw .unavailable("\(error)")
+        }
     }
 
     /// What the session user did and what was done to them, newest first.
@@ -125,13 +141,14 @@ extension Broker {
     {
         let limit = try Validation.limit(limit, default: Page<HistoryEntry>.defaultLimit)
         let presented = PresentedToken(token)
-        let command = HistoryCommand(token: presented, limit: limit, before: try Page<HistoryEntry>.position(cursor))
-        let (user, page) = try await submit(command, caller: caller).get()
+        let before = try Page<HistoryEntry>.position(cursor)
+        let user = try await submit(HistoryCommand(token: presented), caller: caller).get()
         // The lines are written from the events themselves, which are durable by now.
         do {
+            let page = try store.readTables { try MessageTables.historyPage(of: user, limit: limit, before: before, in: $0) }
             let entries = try page.positions.compactMap { position -> HistoryEntry? in
                 guard let stored = try store.event(at: position) else { return nil }
-                return HistoryProjection.entry(for: try QSMEvent(stored), user: user)
+                return HistoryLines.entry(for: try QSMEvent(stored), user: user)
             }
             return Page(items: entries, total: page.total, more: page.more, cursor: page.more > 0 ? page.positions.last.map { String($0) } : nil)
         } catch let error as EventLogError {
@@ -163,6 +180,8 @@ struct DecryptCommand: BrokerCommand {
     let token: PresentedToken
     /// Lowercase hex.
     let messageID: String
+    /// The message, as the message index held it when the command was made (nil: no such message).
+    let message: InboxEntry?
     let opened: Result<Data, BrokerError>?
 
     func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<DecryptedMessage, BrokerError> {
@@ -171,7 +190,7 @@ struct DecryptCommand: BrokerCommand {
         case .failure(let error): return .failure(error)
         case .success(let name): user = name
         }
-        guard let entry = state.inbox.message(messageID) else { return .failure(.unknownMessage(messageID)) }
+        guard let entry = message else { return .failure(.unknownMessage(messageID)) }
         // The sender reads their own message as messengers let them: never a refusal, never an alert.
         guard entry.to == user || entry.from == user else {
             decision.refuse(.accessDenied(QSMAccessDenied.with {
@@ -207,36 +226,21 @@ struct DecryptCommand: BrokerCommand {
     }
 }
 
-/// Inbox: a page of the session user's messages, newest first.
+/// Inbox: the session user, whose page the broker then reads from the inbox table.
 struct InboxCommand: BrokerCommand {
     let token: PresentedToken
-    let unreadOnly: Bool
-    let limit: Int
-    /// Only messages sent before this log position (the cursor), or all.
-    var before: UInt64? = nil
 
-    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<Page<InboxEntry>, BrokerError> {
-        state.authenticate(token, method: "Inbox", decision: &decision).map {
-            let page = state.inbox.page(of: $0, unreadOnly: unreadOnly, limit: limit, before: before)
-            return Page(
-                items: page.entries, total: page.total, more: page.more,
-                cursor: page.more > 0 ? page.entries.last.map { String($0.position) } : nil)
-        }
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<String, BrokerError> {
+        state.authenticate(token, method: "Inbox", decision: &decision)
     }
 }
 
-/// History: the session user and the positions of a page of their history lines.
+/// History: the session user, whose page the broker then reads from the history table.
 struct HistoryCommand: BrokerCommand {
     let token: PresentedToken
-    let limit: Int
-    var before: UInt64? = nil
 
-    func decide(_ state: BrokerState, _ decision: inout Decision)
-        -> Result<(String, (positions: [UInt64], total: Int, more: Int)), BrokerError>
-    {
-        state.authenticate(token, method: "History", decision: &decision).map {
-            ($0, state.history.page(of: $0, limit: limit, before: before))
-        }
+    func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<String, BrokerError> {
+        state.authenticate(token, method: "History", decision: &decision)
     }
 }
 

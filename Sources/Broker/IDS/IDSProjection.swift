@@ -170,7 +170,7 @@ public struct IDSProjection: Projection {
             count(\.aborts, pair, mark, rules.keyExchangeAborts, rule: "qkd_abort", severity: simulated ? .low : .high,
                   event: event, subject: aborted.initiator,
                   summary: "key exchange \(aborted.initiator)-\(aborted.peer) aborted: QBER bound "
-                      + "\(HistoryProjection.percent(aborted.figures.qberUpperBound)), "
+                      + "\(HistoryLines.percent(aborted.figures.qberUpperBound)), "
                       + (simulated ? "with a simulated eavesdropper the initiator asked for" : "possible eavesdropper"))
         case .keyExchangeCompleted(let completed):
             qberSample(completed, event: event)
@@ -207,7 +207,7 @@ public struct IDSProjection: Projection {
         if samples.count >= rules.qberDriftSamples && mean >= rules.qberDriftLimit {
             raise(rule: "qber_drift", severity: .medium, subject: completed.initiator, evidence: samples, event: event,
                   summary: "mean QBER of the last \(samples.count) exchanges \(completed.initiator)-\(completed.peer) "
-                      + "is \(HistoryProjection.percent(mean)), at or above \(HistoryProjection.percent(rules.qberDriftLimit))")
+                      + "is \(HistoryLines.percent(mean)), at or above \(HistoryLines.percent(rules.qberDriftLimit))")
             samples.removeAll()
         }
         qber[pair] = samples.isEmpty ? nil : samples

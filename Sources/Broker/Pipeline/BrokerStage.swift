@@ -43,6 +43,8 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
 
     func decide(_ commands: [any BrokerJob], into batch: inout RecordBatch, closing: Bool) {
         let now = max(configuration.clock(), batch.head.lastRecordedAtMicros)
+        // Every commit records that the message tables reflect its head (StateLoader checks it at start).
+        batch.keepTables()
         // The lock is held per step, not per round: callers read the state (a session's user, a pool's
         // size) before queueing their next command, and must not wait for a whole batch to be decided.
         if batch.isEmpty, checkpointer.isDue(head: batch.base.position, now: now, force: closing) {
@@ -51,6 +53,7 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
         for job in commands {
             var decision = Decision(now: now, caller: job.caller, correlationID: randomID())
             state.withLock { job.decide($0, &decision) }
+            if let replacement = decision.tableReplacement { batch.replaceTables(replacement.names, with: replacement.image) }
             refusals.add(source: job.caller.source.text, kinds: decision.unrecordedRefusals, at: now)
             if let failure = seal(&decision) {
                 job.fail(failure)
@@ -157,7 +160,15 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
             batch.poison("\(error)")
             return
         }
-        state.evolve(QSMEvent(event, body: body, position: placed.position, recordedAt: placed.recordedAtMicros))
+        let folded = QSMEvent(event, body: body, position: placed.position, recordedAt: placed.recordedAtMicros)
+        do {
+            let (mode, rows) = try tableRows(for: folded)
+            for row in rows { batch.write(row) }
+            state.evolve(folded, decryptedMode: mode)
+        } catch {
+            batch.poison("the message tables could not be read: \(error)")
+            return
+        }
         for derived in state.ids.takePending() {
             for derivedBody in CommandEvents.events(for: derived) {
                 guard let new = try? NewEvent(derivedBody, actor: derived.subject, correlationID: event.correlationID)
@@ -167,6 +178,18 @@ final class BrokerStage: WriterStage, @unchecked Sendable {
                 }
                 append(new, body: derivedBody, at: now, into: &batch, state: &state)
             }
+        }
+    }
+
+    /// The rows `event` writes into the message tables, and the mode of the message it read, if it is
+    /// a MessageDecrypted. Only those read the tables: their message was sent, and answered, in a batch
+    /// already durable, since nobody knows a message's id before its sender's answer.
+    private func tableRows(for event: QSMEvent) throws -> (mode: String?, rows: [TableRow]) {
+        guard case .messageDecrypted = event.body else {
+            return (nil, try MessageTables.rows(for: event, tables: TableImage()))
+        }
+        return try store.readTables { tables in
+            (try MessageTables.decryptedMode(of: event, in: tables), try MessageTables.rows(for: event, tables: tables))
         }
     }
 

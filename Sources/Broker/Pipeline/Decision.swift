@@ -1,4 +1,4 @@
-import EventLog
+public import EventLog
 public import Foundation
 public import QSMEvents
 import SwiftProtobuf
@@ -35,6 +35,8 @@ public struct Decision: Sendable {
     /// Refusals left out of the log because the caller's source spent its burst ("access_denied:noSession"):
     /// the writer counts them into one refusals_aggregated event per window.
     public private(set) var unrecordedRefusals: [String] = []
+    /// Message tables a rebuild replaces with the rows it folded from the log, in the decision's batch.
+    public private(set) var tableReplacement: (names: [String], image: TableImage)?
 
     /// A context for deciding one command.
     /// - Parameters:
@@ -83,6 +85,11 @@ public struct Decision: Sendable {
     mutating func emitSealed(_ sent: QSMMessageSent, actor: String, seal: SealRequest.Work, body: Data, context: MessageAAD) {
         seals.append(SealRequest(eventIndex: events.count, body: body, context: context, work: seal, now: now))
         events.append((.messageSent(sent), actor))
+    }
+
+    /// Replaces the tables `names` with `image`'s rows in the decision's batch (a rebuild's swap).
+    mutating func replaceTables(_ names: [String], with image: TableImage) {
+        tableReplacement = (names, image)
     }
 
     /// Replaces a sealed message's event once the writer sealed it.

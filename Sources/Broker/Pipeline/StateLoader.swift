@@ -76,6 +76,21 @@ enum StateLoader {
         init(_ description: String) { self.description = description }
     }
 
+    /// Brings the message tables to the log's head: the rows of every event they do not reflect yet (all of
+    /// them for a log written before the tables, or by `EventStore.append`). Before the writer starts.
+    static func catchUpTables(store: EventStore) throws {
+        let head = try store.head().position
+        let done = try store.tablesPosition()
+        guard done != head else { return }
+        // Past the head cannot happen (rows commit with their events); if it did, start again.
+        let from = done < head ? done + 1 : 1
+        Logger(label: "qsm.broker").notice(
+            "Writing the message tables from the log", metadata: ["from": "\(from)", "through": "\(head)"])
+        try store.rebuildTables(from: from, through: head) { stored, tables in
+            try MessageTables.rows(for: try QSMEvent(stored), tables: tables)
+        }
+    }
+
     /// Folds the events after `state.position` up to `last` into `state`.
     static func replay(store: EventStore, into state: inout BrokerState, through last: UInt64) throws {
         guard state.position < last else { return }
@@ -83,7 +98,14 @@ enum StateLoader {
         try store.forEach(from: state.position + 1) { stored in
             guard stored.position <= last else { return false }
             do {
-                state.evolve(try QSMEvent(stored))
+                let event = try QSMEvent(stored)
+                // Only a MessageDecrypted reads the tables (for its message's mode); they are at the head.
+                guard case .messageDecrypted = event.body else {
+                    state.evolve(event)
+                    return true
+                }
+                let mode = try store.readTables { try MessageTables.decryptedMode(of: event, in: $0) }
+                state.evolve(event, decryptedMode: mode)
             } catch {
                 failure = error
                 return false

@@ -5,13 +5,12 @@ import EventLog
 import SwiftProtobuf
 import Synchronization
 
-/// Every projection of the broker, folded together event by event.
+/// The broker's projections in memory, folded together event by event: what deciders need. The inbox,
+/// the message index and history are tables on disk (MessageTables).
 public struct BrokerState: Sendable, Equatable {
     public var users = UsersProjection()
     public var sessions = SessionsProjection()
     public var keyPools = KeyPoolsProjection()
-    public var inbox = InboxProjection()
-    public var history = HistoryProjection()
     public var ids: IDSProjection
     public var dashboard = DashboardProjection()
     /// The last position folded in.
@@ -19,10 +18,10 @@ public struct BrokerState: Sendable, Equatable {
     /// The last event time folded in, in microseconds.
     public private(set) var lastRecordedAt: Int64 = 0
 
-    /// The names of the projections, as `digests()` and snapshots use them.
+    /// The names of the projections in memory, as `digests()` and snapshots use them.
     public static let projectionNames = [
-        UsersProjection.name, SessionsProjection.name, KeyPoolsProjection.name, InboxProjection.name,
-        HistoryProjection.name, IDSProjection.name, DashboardProjection.name,
+        UsersProjection.name, SessionsProjection.name, KeyPoolsProjection.name, IDSProjection.name,
+        DashboardProjection.name,
     ]
 
     /// Empty state that detects intrusions with `rules`.
@@ -39,25 +38,19 @@ public struct BrokerState: Sendable, Equatable {
         case UsersProjection.name: users = other.users
         case SessionsProjection.name: sessions = other.sessions
         case KeyPoolsProjection.name: keyPools = other.keyPools
-        case InboxProjection.name: inbox = other.inbox
-        case HistoryProjection.name: history = other.history
         case IDSProjection.name: ids = other.ids
         case DashboardProjection.name: dashboard = other.dashboard
         default: preconditionFailure("no projection named \(name)")
         }
     }
 
-    /// Folds `event` into every projection. Events must come in position order.
-    public mutating func evolve(_ event: QSMEvent) {
-        var decryptedMode: String?
-        if case .messageDecrypted(let decrypted) = event.body {
-            decryptedMode = inbox.message(decrypted.messageID.hex)?.mode
-        }
+    /// Folds `event` into every projection. Events must come in position order. `decryptedMode` is the
+    /// mode of the message a MessageDecrypted event read, from the message index
+    /// (`MessageTables.decryptedMode`), for the dashboard's counts.
+    public mutating func evolve(_ event: QSMEvent, decryptedMode: String? = nil) {
         users.evolve(event)
         sessions.evolve(event)
         keyPools.evolve(event)
-        inbox.evolve(event)
-        history.evolve(event)
         ids.evolve(event)
         dashboard.evolve(event, decryptedMode: decryptedMode, consumedBits: keyPools.lastConsumedBits)
         position = event.position
@@ -81,8 +74,6 @@ public struct BrokerState: Sendable, Equatable {
             (UsersProjection.name, try encoder.encode(users)),
             (SessionsProjection.name, try encoder.encode(sessions)),
             (KeyPoolsProjection.name, try encoder.encode(keyPools)),
-            (InboxProjection.name, try encoder.encode(inbox)),
-            (HistoryProjection.name, try encoder.encode(history)),
             (IDSProjection.name, try encoder.encode(ids)),
             (DashboardProjection.name, try encoder.encode(dashboard)),
         ]
@@ -94,7 +85,7 @@ public struct BrokerState: Sendable, Equatable {
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(SnapshotPayload(
             version: SnapshotPayload.currentVersion, position: position, lastRecordedAt: lastRecordedAt, users: users,
-            sessions: sessions, keyPools: keyPools, inbox: inbox, history: history, ids: ids, dashboard: dashboard))
+            sessions: sessions, keyPools: keyPools, ids: ids, dashboard: dashboard))
     }
 
     /// State from a snapshot payload, with `rules` for intrusion detection. Nil when the payload is of
@@ -105,8 +96,6 @@ public struct BrokerState: Sendable, Equatable {
         users = payload.users
         sessions = payload.sessions
         keyPools = payload.keyPools
-        inbox = payload.inbox
-        history = payload.history
         ids = payload.ids
         ids.rules = rules
         dashboard = payload.dashboard
@@ -118,16 +107,15 @@ public struct BrokerState: Sendable, Equatable {
         /// Bumped whenever a projection's shape or meaning changes: older snapshots are then ignored.
         // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges; 4: the intrusion
         // detection keys logins by source and keeps per-source limits, refusal windows and quiet alerts;
-        // 5: pools keep their frontier (retired bits), and snapshots are sealed (SnapshotSeal)
-        static let currentVersion = 5
+        // 5: pools keep their frontier (retired bits), and snapshots are sealed (SnapshotSeal); 6: the
+        // inbox and history moved to tables on disk
+        static let currentVersion = 6
         var version: Int
         var position: UInt64
         var lastRecordedAt: Int64
         var users: UsersProjection
         var sessions: SessionsProjection
         var keyPools: KeyPoolsProjection
-        var inbox: InboxProjection
-        var history: HistoryProjection
         var ids: IDSProjection
         var dashboard: DashboardProjection
     }

@@ -1,15 +1,12 @@
 import Foundation
 public import QSMEvents
 import EventLog
-import SwiftProtobuf
-import Synchronization
 
-/// What each user did and what was done to them: the positions of the events that concern each user.
-/// The lines are written when asked for, from the events in the log: keeping a formatted line per user
-/// per event in memory cost more than every other projection together.
-public struct HistoryProjection: Projection {
-    public static let name = "history"
-
+/// The lines of a user's history: which users an event concerns, and the line each of them sees. The
+/// positions of a user's events are in the `history` table (MessageTables); the lines are written when
+/// asked for, from the events in the log, because a formatted line per user per event cost more than
+/// everything else the broker kept.
+public enum HistoryLines {
     /// One line of a user's history.
     public struct Entry: Codable, Sendable, Equatable {
         public var position: UInt64
@@ -19,38 +16,11 @@ public struct HistoryProjection: Projection {
         public var summary: String
     }
 
-    /// Positions of the events that concern each user, in log order.
-    public private(set) var positions: [String: [UInt64]] = [:]
-
-    public init() {}
-
-    /// The positions of `user`'s history, newest first, at most `limit`.
-    public func recent(of user: String, limit: Int) -> [UInt64] {
-        Array((positions[user] ?? []).suffix(limit).reversed())
-    }
-
-    /// A page of `user`'s history, newest first: at most `limit` positions below `before` (all when nil),
-    /// the user's number of lines, and how many older ones the page left out.
-    public func page(of user: String, limit: Int, before: UInt64?) -> (positions: [UInt64], total: Int, more: Int) {
-        let all = positions[user] ?? []
-        var end = all.count
-        if let before {
-            var low = 0
-            var high = all.count
-            while low < high {
-                let middle = (low + high) / 2
-                if all[middle] < before { low = middle + 1 } else { high = middle }
-            }
-            end = low
-        }
-        let start = max(0, end - limit)
-        return (Array(all[start..<end].reversed()), all.count, start)
-    }
-
-    public mutating func evolve(_ event: QSMEvent) {
-        for user in Self.lines(for: event, formatted: false).map(\.user) {
-            positions[user, default: []].append(event.position)
-        }
+    /// The users `event` concerns, each once.
+    static func users(concernedBy event: QSMEvent) -> [String] {
+        var users: [String] = []
+        for (user, _) in lines(for: event, formatted: false) where !users.contains(user) { users.append(user) }
+        return users
     }
 
     /// `event` as a line of `user`'s history, if it concerns them.

@@ -1,0 +1,111 @@
+internal import CLMDB
+import Foundation
+import Crypto
+
+/// The writer's tables in memory: what a rebuild folds the log into before comparing it with the tables
+/// on disk (and, when asked, replacing them), and what tests fold their given events into.
+public struct TableImage: TableReading, Sendable, Equatable {
+    /// Rows by table name, then by key.
+    public private(set) var tables: [String: [[UInt8]: [UInt8]]] = [:]
+
+    /// No rows.
+    public init() {}
+
+    /// Writes `row` as the writer would.
+    public mutating func apply(_ row: TableRow) {
+        if row.keepExisting, tables[row.table]?[row.key] != nil { return }
+        tables[row.table, default: [:]][row.key] = row.value
+    }
+
+    public func value(in table: String, key: [UInt8]) -> [UInt8]? {
+        tables[table]?[key]
+    }
+
+    public func scanBackward(in table: String, prefix: [UInt8], below: [UInt8]?, _ body: ([UInt8], [UInt8]) throws -> Bool) rethrows {
+        guard let rows = tables[table] else { return }
+        for key in rows.keys.sorted(by: Self.ascending).reversed() where key.starts(with: prefix) {
+            if let below, !Self.ascending(key, below) { continue }
+            guard try body(key, rows[key] ?? []) else { return }
+        }
+    }
+
+    /// Rows in `table`.
+    public func count(in table: String) -> Int { tables[table]?.count ?? 0 }
+
+    /// The digest of `names`, as ``EventStore/tableDigest(_:)`` computes it from disk.
+    public func digest(of names: [String]) -> String {
+        var hash = TableDigest()
+        for name in names {
+            hash.table(name)
+            let rows = tables[name] ?? [:]
+            for key in rows.keys.sorted(by: Self.ascending) { hash.row(key, rows[key] ?? []) }
+        }
+        return hash.finish()
+    }
+
+    /// LMDB's default key order: bytes compared unsigned, a prefix before its extensions.
+    static func ascending(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.lexicographicallyPrecedes(b)
+    }
+}
+
+/// SHA-256 over tables' rows in key order, each length-prefixed: equal exactly when the rows are.
+struct TableDigest {
+    private var hasher = SHA256()
+
+    mutating func table(_ name: String) {
+        bytes(Array(name.utf8))
+    }
+
+    mutating func row(_ key: [UInt8], _ value: [UInt8]) {
+        bytes(key)
+        bytes(value)
+    }
+
+    private mutating func bytes(_ bytes: [UInt8]) {
+        withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { hasher.update(bufferPointer: $0) }
+        bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+    }
+
+    func finish() -> String {
+        hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension EventStore {
+    /// The digest of the tables `names` on disk as of the last commit, and the position they reflect:
+    /// the digest equals a ``TableImage``'s exactly when their rows are equal.
+    public func tableDigest(_ names: [String]) throws -> (position: UInt64, digest: String) {
+        let handles = databases.tables
+        let marks = databases.tableMarks
+        return try environment.read { txn in
+            var position: UInt64 = 0
+            if let marks, let bytes = try Array(Tables.positionKey.utf8).withUnsafeBytes({ try txn.get(marks, key: $0) }) {
+                position = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            }
+            var hash = TableDigest()
+            for name in names {
+                hash.table(name)
+                guard let dbi = handles[name] else { continue }
+                try txn.withCursor(dbi) { cursor in
+                    var row = try cursor.get(MDB_FIRST)
+                    while let (key, value) = row {
+                        hash.row(Array(key), Array(value))
+                        row = try cursor.get(MDB_NEXT)
+                    }
+                }
+            }
+            return (position, hash.finish())
+        }
+    }
+
+    /// Rows in `table` on disk.
+    public func tableCount(_ table: String) throws -> Int {
+        guard let dbi = databases.tables[table] else { return 0 }
+        return try environment.read { txn in
+            var stat = MDB_stat()
+            try check(mdb_stat(txn.handle, dbi, &stat), "mdb_stat")
+            return stat.ms_entries
+        }
+    }
+}
