@@ -1,4 +1,4 @@
-import Broker
+@testable import Broker
 import EventLog
 import Foundation
 import QSMCrypto
@@ -12,12 +12,16 @@ import Testing
 /// positive control, a snapshot sealed with the master key being used, is RebuildTests' stale dashboard.
 @Suite("Snapshots: tampering and fallbacks")
 struct SnapshotTamperTests {
-    /// The stored snapshot's JSON and whatever precedes it (the seal, on a broker that seals).
-    private func split(_ stored: Data) throws -> (header: Data, json: [String: Any]) {
+    /// The stored snapshot's records and whatever precedes them (the seal, on a broker that seals).
+    private func split(_ stored: Data) throws -> (header: Data, records: [SnapSnapshotRecord]) {
         let sealed = stored.starts(with: Data("QSMSNAP".utf8))
         let start = stored.startIndex + (sealed ? 40 : 0)
-        let json = try #require(try JSONSerialization.jsonObject(with: stored[start...]) as? [String: Any])
-        return (stored[..<start], json)
+        var records: [SnapSnapshotRecord] = []
+        try SnapshotStream.forEachRecord(in: Data(stored[start...])) {
+            records.append($0)
+            return true
+        }
+        return (stored[..<start], records)
     }
 
     @Test func anEditedSnapshotIsRefusedAndTheLogReplayedInstead() async throws {
@@ -33,9 +37,18 @@ struct SnapshotTamperTests {
         await test.broker.close()
         let edit = try EventStore(directory: test.directory.path + "/log")
         let loggedOut = try #require(try edit.loadSnapshot(named: "broker"))
-        var (header, json) = try split(loggedOut.state)
-        json["sessions"] = try split(loggedIn.state).json["sessions"]
-        let forged = header + (try JSONSerialization.data(withJSONObject: json))
+        let (header, records) = try split(loggedOut.state)
+        func isSession(_ record: SnapSnapshotRecord) -> Bool {
+            if case .session? = record.entry { return true }
+            return false
+        }
+        // The logged-out snapshot with the logged-in one's sessions in their place.
+        var forgedStream = Data()
+        for record in records.filter({ !isSession($0) }) + (try split(loggedIn.state).records.filter(isSession)) {
+            try SnapshotStream.append(record, to: &forgedStream)
+        }
+        #expect(try split(loggedIn.state).records.contains(where: isSession), "the spliced snapshot has alice's session")
+        let forged = header + forgedStream
         try edit.saveSnapshot(Snapshot(position: loggedOut.position, state: forged), named: "broker")
         edit.close()
 
@@ -79,7 +92,7 @@ struct SnapshotTamperTests {
         return (test, head)
     }
 
-    private func json(_ stored: Snapshot) -> Data {
+    private func payload(_ stored: Snapshot) -> Data {
         Data(stored.state.dropFirst(SnapshotSeal.magic.count + SnapshotSeal.codeByteCount))
     }
 
@@ -93,14 +106,15 @@ struct SnapshotTamperTests {
                 // As qsmd sealed it; the log is cut back below it.
                 return stored
             case "undecodable":
+                // A record length that runs past the end.
                 return Snapshot(position: stored.position, state: SnapshotSeal.seal(
-                    Data("{\"version\": 4, \"position\":".utf8), logID: logID, position: stored.position, key: key))
+                    Data([0x7F, 0x0A, 0x02]), logID: logID, position: stored.position, key: key))
             case "moved":
                 // The state of one position, sealed and stored as of an earlier one.
                 let earlier = stored.position - 1
-                return Snapshot(position: earlier, state: SnapshotSeal.seal(self.json(stored), logID: logID, position: earlier, key: key))
+                return Snapshot(position: earlier, state: SnapshotSeal.seal(self.payload(stored), logID: logID, position: earlier, key: key))
             default:
-                return Snapshot(position: stored.position, state: self.json(stored))
+                return Snapshot(position: stored.position, state: self.payload(stored))
             }
         }, cutTo: kind == "ahead" ? 3 : nil)
         let expected = [

@@ -14,9 +14,9 @@ public struct BrokerState: Sendable, Equatable {
     public var ids: IDSProjection
     public var dashboard = DashboardProjection()
     /// The last position folded in.
-    public private(set) var position: UInt64 = 0
+    public internal(set) var position: UInt64 = 0
     /// The last event time folded in, in microseconds.
-    public private(set) var lastRecordedAt: Int64 = 0
+    public internal(set) var lastRecordedAt: Int64 = 0
 
     /// The names of the projections in memory, as `digests()` and snapshots use them.
     public static let projectionNames = [
@@ -79,44 +79,15 @@ public struct BrokerState: Sendable, Equatable {
         ]
     }
 
-    /// The whole state as one snapshot payload.
+    /// The whole state as one snapshot payload: a stream of protobuf records (SnapshotStream).
     public func snapshotData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(SnapshotPayload(
-            version: SnapshotPayload.currentVersion, position: position, lastRecordedAt: lastRecordedAt, users: users,
-            sessions: sessions, keyPools: keyPools, ids: ids, dashboard: dashboard))
+        try SnapshotStream.encode(self)
     }
 
     /// State from a snapshot payload, with `rules` for intrusion detection. Nil when the payload is of
     /// another version (the caller then replays from position 1).
     public init?(snapshot data: Data, rules: IDSRules) throws {
-        let payload = try JSONDecoder().decode(SnapshotPayload.self, from: data)
-        guard payload.version == SnapshotPayload.currentVersion else { return nil }
-        users = payload.users
-        sessions = payload.sessions
-        keyPools = payload.keyPools
-        ids = payload.ids
-        ids.rules = rules
-        dashboard = payload.dashboard
-        position = payload.position
-        lastRecordedAt = payload.lastRecordedAt
-    }
-
-    struct SnapshotPayload: Codable {
-        /// Bumped whenever a projection's shape or meaning changes: older snapshots are then ignored.
-        // 2: history holds positions, not lines; 3: dashboard keeps recent exchanges; 4: the intrusion
-        // detection keys logins by source and keeps per-source limits, refusal windows and quiet alerts;
-        // 5: pools keep their frontier (retired bits), and snapshots are sealed (SnapshotSeal); 6: the
-        // inbox and history moved to tables on disk
-        static let currentVersion = 6
-        var version: Int
-        var position: UInt64
-        var lastRecordedAt: Int64
-        var users: UsersProjection
-        var sessions: SessionsProjection
-        var keyPools: KeyPoolsProjection
-        var ids: IDSProjection
-        var dashboard: DashboardProjection
+        guard let state = try SnapshotStream.decode(data, rules: rules) else { return nil }
+        self = state
     }
 }

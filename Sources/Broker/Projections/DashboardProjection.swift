@@ -63,13 +63,13 @@ public struct DashboardProjection: Projection {
     /// Key exchanges kept for the QBER chart: the most recent ones.
     public static let recentExchangeLimit = 100
 
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
     /// The latest key exchanges, oldest first, at most ``recentExchangeLimit``.
-    public private(set) var recentExchanges: [Exchange] = []
+    public internal(set) var recentExchanges: [Exchange] = []
     /// Minutes (microseconds since the epoch / 60 s) as decimal strings, within the last 24 hours.
-    public private(set) var minutes: [String: Minute] = [:]
+    public internal(set) var minutes: [String: Minute] = [:]
     /// The latest minute seen.
-    public private(set) var latestMinute: Int64 = 0
+    public internal(set) var latestMinute: Int64 = 0
 
     public init() {}
 

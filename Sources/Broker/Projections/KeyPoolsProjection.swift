@@ -20,7 +20,7 @@ public struct KeyPoolsProjection: Projection {
         public var refusedRanges: UInt64 = 0
     }
 
-    public private(set) var pools: [String: PairPool] = [:]
+    public internal(set) var pools: [String: PairPool] = [:]
     /// Bits consumed by the last event folded (for the dashboard's key bits used). An output of the
     /// fold, not state: it is not encoded, so it takes no part in snapshots or digests (it would make two
     /// states that differ only by a trailing checkpoint look different).
@@ -167,16 +167,38 @@ extension KeyPoolsProjection.PairPool: Codable {
 
     public init(from decoder: any Swift.Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        var pool = KeyPool(pair: UserPair(try c.decode(String.self, forKey: .first), try c.decode(String.self, forKey: .second)))
-        for s in try c.decode([CodableSegment].self, forKey: .segments) {
-            try pool.append(KeyPool.Segment(
+        let segments = try c.decode([CodableSegment].self, forKey: .segments).map { s in
+            KeyPool.Segment(
                 keyID: s.keyID, start: s.start, bitCount: s.bitCount,
-                wrappedKey: WrappedSecret(keyID: s.wrapKeyID, algorithm: s.algorithm, nonce: s.nonce, sealed: s.sealed, kdf: s.kdf)))
+                wrappedKey: WrappedSecret(keyID: s.wrapKeyID, algorithm: s.algorithm, nonce: s.nonce, sealed: s.sealed, kdf: s.kdf))
         }
+        var aes: (ranges: [PoolRange], startedAt: Int64, nextCounter: UInt64)?
+        if let ranges = try c.decodeIfPresent([CodableRange].self, forKey: .aesRanges) {
+            aes = (ranges.map { PoolRange(start: $0.start, length: $0.length) }, try c.decode(Int64.self, forKey: .aesStartedAt),
+                   try c.decode(UInt64.self, forKey: .aesNextCounter))
+        }
+        try self.init(
+            pair: UserPair(try c.decode(String.self, forKey: .first), try c.decode(String.self, forKey: .second)),
+            segments: segments,
+            consumed: try c.decode([CodableRange].self, forKey: .consumed).map { PoolRange(start: $0.start, length: $0.length) },
+            frontier: try c.decodeIfPresent(UInt64.self, forKey: .frontier), aes: aes,
+            refusedRanges: try c.decode(UInt64.self, forKey: .refusedRanges))
+    }
+}
+
+extension KeyPoolsProjection.PairPool {
+    /// A pool from its stored parts: segments in order, consumed ranges merged, the frontier below which
+    /// bits were retired, and the current aes block's ranges, start time and next counter.
+    init(
+        pair: UserPair, segments: [KeyPool.Segment], consumed: [PoolRange], frontier: UInt64?,
+        aes: (ranges: [PoolRange], startedAt: Int64, nextCounter: UInt64)?, refusedRanges: UInt64
+    ) throws {
+        var pool = KeyPool(pair: pair)
+        for segment in segments { try pool.append(segment) }
         // Consumed ranges are stored merged; a merged range may run across adjacent segments, and the
         // pool records ranges within one segment, so split them at segment boundaries.
         var pieces: [PoolRange] = []
-        for range in try c.decode([CodableRange].self, forKey: .consumed) {
+        for range in consumed {
             for segment in pool.segments {
                 let start = max(range.start, segment.start)
                 let end = min(range.start + range.length, segment.usableEnd)
@@ -184,16 +206,13 @@ extension KeyPoolsProjection.PairPool: Codable {
             }
         }
         try pool.recordConsumed(pieces)
-        if let frontier = try c.decodeIfPresent(UInt64.self, forKey: .frontier) { pool.retire(below: frontier) }
+        if let frontier { pool.retire(below: frontier) }
         self.pool = pool
-        if let ranges = try c.decodeIfPresent([CodableRange].self, forKey: .aesRanges) {
-            var block = AESBlock(
-                ranges: ranges.map { PoolRange(start: $0.start, length: $0.length) },
-                startedAtMicroseconds: try c.decode(Int64.self, forKey: .aesStartedAt))
-            let next = try c.decode(UInt64.self, forKey: .aesNextCounter)
-            if next > 0 { try block.recordCounter(next - 1) }
+        if let aes {
+            var block = AESBlock(ranges: aes.ranges, startedAtMicroseconds: aes.startedAt)
+            if aes.nextCounter > 0 { try block.recordCounter(aes.nextCounter - 1) }
             aesBlock = block
         }
-        refusedRanges = try c.decode(UInt64.self, forKey: .refusedRanges)
+        self.refusedRanges = refusedRanges
     }
 }

@@ -26,7 +26,7 @@ public struct SessionsProjection: Projection {
         public var sealedKeyAt: UInt64?
     }
 
-    public private(set) var sessions: [String: Session] = [:]
+    public internal(set) var sessions: [String: Session] = [:]
 
     public init() {}
 

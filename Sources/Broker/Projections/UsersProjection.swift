@@ -25,7 +25,7 @@ public struct UsersProjection: Projection {
     }
 
     /// Users by name.
-    public private(set) var users: [String: User] = [:]
+    public internal(set) var users: [String: User] = [:]
 
     public init() {}
 
