@@ -108,7 +108,7 @@ struct SecondFactorTests {
         #expect(error(await login(test, code: recovery[4].uppercased())) == .badCredentials, "spent")
         #expect(error(await login(test, code: recovery[5])) == nil)
         let alerts = try await test.broker.alerts(caller: Peers.admin)
-        #expect(alerts.filter { $0.rule == "recovery_code_used" }.map(\.severity) == ["SEVERITY_LOW"])
+        #expect(alerts.filter { $0.rule == "recovery_code_used" }.map(\.severity) == ["low"])
         #expect(test.broker.state.users["alice"]?.secondFactor?.recoveryCodesLeft == 8)
 
         test.clock.advance(seconds: 30)
@@ -205,7 +205,7 @@ struct SecondFactorTests {
         let wrong = app.code() == "000000" ? "111111" : "000000"
         for _ in 0..<5 { #expect(error(await login(test, code: wrong, caller: Peers.carol)) == .badCredentials) }
         let alert = try #require(try await test.broker.alerts(caller: Peers.admin).first { $0.rule == "second_factor_guessing" })
-        #expect(alert.severity == "SEVERITY_CRITICAL" && alert.subject == "alice" && alert.evidence.count == 5)
+        #expect(alert.severity == "critical" && alert.subject == "alice" && alert.evidence.count == 5)
         #expect(try await test.broker.alerts(caller: Peers.admin).allSatisfy { $0.rule != "brute_force" })
         guard case .accountLocked = error(await login(test, code: app.code(), caller: Peers.alice)) else {
             Issue.record("the owner's right code from another source is refused while the lock holds")

@@ -81,6 +81,44 @@ struct SecondFactorCLITests {
         #expect(try await daemon.stop() == 0)
     }
 
+    /// A wrong code costs qsmd what a wrong password does (an Argon2id verification at the default cost), so
+    /// the time of a refusal tells neither which was wrong nor lets codes be tried faster than passwords.
+    /// Measured as qsmd's own CPU time (as SecurityTests measures unknown users), the work, not the wall
+    /// clock a loaded machine stretches.
+    @Test func aWrongCodeCostsAsMuchWorkAsAWrongPassword() async throws {
+        let rules = try TemporaryDirectory(prefix: "qsm-rules")
+        let rulesFile = rules.appending("rules.json")
+        try Data(#"{"bruteForce": {"count": 0, "windowSeconds": 600}, "secondFactorFailures": {"count": 0, "windowSeconds": 600}}"#.utf8)
+            .write(to: URL(fileURLWithPath: rulesFile))
+        let daemon = try await Daemon(settings: ["rulesFile": rulesFile])
+        let client = try RawVarlink(daemon.socket)
+        let token = try client.registerAndLogin("dave")
+        let uri = try #require(try client.ok("io.qsm.Broker.StartSecondFactor", ["token": token])["uri"] as? String)
+        try client.ok("io.qsm.Broker.ConfirmSecondFactor", ["token": token, "code": try code(uri)])
+        func cpuTicks() throws -> Int {
+            let stat = try String(contentsOfFile: "/proc/\(daemon.process.pid)/stat", encoding: .utf8)
+            let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+            return try #require(Int(fields[11])) + #require(Int(fields[12]))
+        }
+        let wrongCode = try code(uri, offset: 5)  // a real code of the secret, far outside the window
+        var work = [0, 0]
+        for _ in 0..<24 {
+            for (kind, password) in [(0, "wrong-password"), (1, "dave-password")] {
+                let ticks = try cpuTicks()
+                let reply = try client.call("io.qsm.Broker.Login", ["username": "dave", "password": password, "code": wrongCode])
+                work[kind] += try cpuTicks() - ticks
+                #expect(reply.error == "io.qsm.Broker.AuthenticationFailed", "\(reply.error ?? "success")")
+            }
+        }
+        print("24 refusals each: qsmd CPU \(work[0]) ticks for a wrong password, \(work[1]) for a wrong code")
+        #expect(work[0] >= 24, "a wrong password costs an Argon2id verification (\(work[0]) ticks for 24)")
+        // One Argon2id run each; a second (unwrapping the pqc key after a right password) doubled the
+        // wrong code's work before it was skipped.
+        #expect(Double(work[1]) <= Double(work[0]) * 1.5 && Double(work[0]) <= Double(work[1]) * 1.5,
+                "wrong code \(work[1]) ticks, wrong password \(work[0])")
+        #expect(try await daemon.stop() == 0)
+    }
+
     /// The enrolment URI qsmd hands out, drawn as SVG, rendered to PNG by librsvg and decoded by zbar:
     /// the same URI. The terminal drawing holds the same modules.
     @Test func theQRCodeReadsBackAsTheURI() async throws {

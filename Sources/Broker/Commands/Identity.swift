@@ -49,11 +49,14 @@ extension Broker {
         if locked || malformedCode {
             verified = nil
         } else if let user, (user.lockedUntil ?? .min) <= now {
-            verified = try await crypto.verifyLogin(username: username, password: password, user: user)
-            // Checked whether or not the password was right: a wrong code costs what a wrong password does.
-            if let code, let factor = user.secondFactor, factor.enabled {
-                checkedCode = crypto.checkCode(code, username: username, factor: factor, now: now)
+            // The code first (cheap), so that a login its code fails does one Argon2id run, as a wrong
+            // password does, and not a second one to unwrap the pqc key: the time tells neither apart.
+            var codeFails = false
+            if let factor = user.secondFactor, factor.enabled {
+                checkedCode = code.map { crypto.checkCode($0, username: username, factor: factor, now: now) }
+                codeFails = checkedCode.map { PresentedCode(wellFormed: true, checked: $0).verdict(factor, now: now) == .wrong } ?? true
             }
+            verified = try await crypto.verifyLogin(username: username, password: password, user: user, unwrapKey: !codeFails)
         } else if user == nil {
             await crypto.equalizeTiming(password: password)
         }
