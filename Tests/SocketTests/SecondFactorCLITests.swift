@@ -78,6 +78,20 @@ struct SecondFactorCLITests {
         let (off, _, offError) = try await daemon.qsm(["mfa", "disable", "--password-stdin"], input: "alice-password\n" + (codes?[0] ?? ""), home: home)
         #expect(off == 0, "\(offError)")
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
+
+        // For scripts: the URI as the first line, the code read from standard input, JSON after.
+        let bobHome = daemon.directory.appending("bob")
+        #expect(try await daemon.qsm(["register", "bob", "--password-stdin"], input: "bob-password", home: bobHome).0 == 0)
+        #expect(try await daemon.qsm(["login", "bob", "--password-stdin"], input: "bob-password", home: bobHome).0 == 0)
+        let (noTerminal, _, noTerminalError) = try await daemon.qsm(["mfa", "enable"], home: bobHome)
+        #expect(noTerminal == 64 && noTerminalError.contains("use --code-stdin"), "\(noTerminalError)")
+        let script = try Terminal(Products.qsm, ["--json", "mfa", "enable", "--code-stdin"], environment: environment(daemon, home: bobHome))
+        #expect(try await script.waitFor("&issuer=qsm"), "\(script.output)")
+        let bobURI = try #require(script.output.split(whereSeparator: \.isNewline).first.map(String.init))
+        #expect(bobURI.hasPrefix("otpauth://totp/qsm:bob?secret="), "\(script.output)")
+        script.type(try code(bobURI) + "\n")
+        #expect(try await script.wait() == 0, "\(script.output)")
+        #expect(script.output.contains("\"recoveryCodes\"") && !script.output.contains("\u{2580}"), "\(script.output)")
         #expect(try await daemon.stop() == 0)
     }
 

@@ -17,29 +17,33 @@ extension QSM.Mfa {
         static let configuration = CommandConfiguration(
             abstract: "Enrol an authenticator app: shows a QR code and its otpauth:// URI, asks for the first code, "
                 + "and prints ten recovery codes once.")
-        @Option(name: .long, help: "The first code, instead of asking for it (after scanning the URI, which is then printed alone).")
-        var code: String?
+        @Flag(name: .long, help: "Print only the URI (first line), then read the first code from standard input: for scripts.")
+        var codeStdin = false
         @OptionGroup var options: ClientOptions
 
         func run() throws {
-            if let code { try CodeInput.check(code) }
             let token = try SessionStore.token()
+            // Said before a secret is drawn: without a terminal nobody could type the first code.
+            if !codeStdin && isatty(STDIN_FILENO) != 1 {
+                throw ValidationError("no terminal to ask for the first code: use --code-stdin")
+            }
             try runClient {
                 let connection = try options.connect()
                 let started = try connection.call("io.qsm.Broker.StartSecondFactor", ["token": token])
                 guard let uri = started["uri"] as? String else { throw ConnectionError(description: "qsmd's reply has no uri") }
-                let interactive = code == nil && isatty(STDIN_FILENO) == 1
-                if interactive && !options.json {
-                    if isatty(STDOUT_FILENO) == 1, let qr = try? QRCode(encoding: uri) {
-                        print("Scan this with your authenticator app:\n")
-                        print(qr.terminalText())
-                        print("")
+                if codeStdin {
+                    FileHandle.standardOutput.write(Data((uri + "\n").utf8))  // unbuffered: the script waits for it
+                } else {
+                    // On the terminal; with --json on standard error, so standard output stays one JSON object.
+                    let screen = options.json ? STDERR_FILENO : STDOUT_FILENO
+                    var text = ""
+                    if isatty(screen) == 1, let qr = try? QRCode(encoding: uri) {
+                        text += "Scan this with your authenticator app:\n\n" + qr.terminalText() + "\n\n"
                     }
-                    print("Or enter this URI (it holds the secret; it is shown only now):\n\(uri)\n")
-                } else if !options.json {
-                    print(uri)
+                    text += "Or enter this URI (it holds the secret; it is shown only now):\n\(uri)\n\n"
+                    FileHandle(fileDescriptor: screen).write(Data(text.utf8))
                 }
-                let first = try code ?? CodeInput.ask("First code from the app: ")
+                let first = try CodeInput.read(fromStdin: codeStdin, prompt: "First code from the app: ")
                 let reply = try connection.call("io.qsm.Broker.ConfirmSecondFactor", ["token": token, "code": first])
                 let codes = reply["recoveryCodes"] as? [String] ?? []
                 if options.json {
@@ -116,20 +120,20 @@ enum CodeInput {
     }
 
     /// The code from the next line of standard input, or asked for on the terminal.
-    static func read(fromStdin: Bool) throws -> String {
+    static func read(fromStdin: Bool, prompt: String = "Code from the authenticator app (or a recovery code): ") throws -> String {
         if fromStdin {
             guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
                 throw ValidationError("standard input has no line for the second-factor code")
             }
             return line.trimmingCharacters(in: .whitespaces)
         }
-        return try ask("Code from the authenticator app (or a recovery code): ")
+        return try ask(prompt)
     }
 
     /// Asks on the terminal (a recovery code is a secret too: not echoed).
     static func ask(_ prompt: String) throws -> String {
         guard isatty(STDIN_FILENO) == 1 else {
-            throw ValidationError("no terminal to ask for the code: use --code")
+            throw ValidationError("no terminal to ask for the code: use --code, or --code-stdin with qsm mfa enable")
         }
         return try PasswordInput.read(prompt: prompt, fromStdin: false).trimmingCharacters(in: .whitespaces)
     }
