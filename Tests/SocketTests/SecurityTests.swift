@@ -54,6 +54,7 @@ struct SecurityTests {
                 ("History", ["token": token]),
                 ("Dashboard", ["token": token]),
                 ("WatchDashboard", ["token": token]),
+                ("StartSecondFactor", ["token": token]),
                 // Last: BB84 takes a while, and nobody's batch must finish within the sessions' lifetime.
                 ("EstablishKey", ["token": token, "peer": "bob", "qubits": 60_000]),
             ]
@@ -84,6 +85,16 @@ struct SecurityTests {
                 } else {
                     expect("\(method) × \(column)", reply, "io.qsm.Broker.InvalidSession", reason: reason)
                 }
+            }
+        }
+
+        // The second factor's calls that take a code (the owner's success needs a live code: SecondFactorTests).
+        for (column, token, reason) in [("no session", unknown, "no session"), ("expired session", expired, "expired"),
+                                        ("ended session", ended, "ended")] {
+            for method in ["ConfirmSecondFactor", "DisableSecondFactor", "NewRecoveryCodes"] {
+                let reply = try call(try RawVarlink(daemon.socket), "io.qsm.Broker." + method,
+                                     ["token": token, "code": "123456", "password": "alice-password"])
+                expect("\(method) × \(column)", reply, "io.qsm.Broker.InvalidSession", reason: reason)
             }
         }
 
