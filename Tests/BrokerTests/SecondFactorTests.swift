@@ -53,6 +53,13 @@ struct SecondFactorTests {
         try await broker.readEvents(from: 1, limit: 10_000, caller: Peers.admin)
     }
 
+    /// The offline rescan with the same rules raises exactly what the broker recorded.
+    private func expectRescanAgrees(_ test: TestBroker) throws {
+        let report = try IDSRescan.run(store: test.broker.log, rules: test.configuration.rules)
+        #expect(report.count(.recorded) > 0 && report.count(.new) == 0 && report.count(.notReproduced) == 0,
+                "\(report.findings.filter { $0.status != .recorded })")
+    }
+
     @Test func enrolmentConfirmationLoginAndReplay() async throws {
         let test = try TestBroker()
         let token = try await test.broker.enrol("alice", caller: Peers.alice)
@@ -124,6 +131,7 @@ struct SecondFactorTests {
             return nil
         }
         #expect(used == ["Login 4 9", "Login 5 8", "Login 0 9", "NewRecoveryCodes 1 8"])
+        try expectRescanAgrees(test)
         await test.broker.close()
     }
 
@@ -213,6 +221,7 @@ struct SecondFactorTests {
         }
         test.clock.advance(seconds: Double(IDSRules().lockoutSeconds) + 1)
         #expect(error(await login(test, code: app.code(), caller: Peers.alice)) == nil)
+        try expectRescanAgrees(test)
         await test.broker.close()
     }
 
