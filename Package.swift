@@ -41,6 +41,7 @@ let package = Package(
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "Varlink", targets: ["Varlink"]),
         .library(name: "QSMDaemon", targets: ["QSMDaemon"]),
+        .library(name: "QRCode", targets: ["QRCode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -57,6 +58,10 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"]), .brew(["lmdb"])]),
         .systemLibrary(
             name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
+        .systemLibrary(
+            name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]),
+        // QR codes (libqrencode) drawn for a terminal and as SVG: the second factor's enrolment.
+        .target(name: "QRCode", dependencies: ["CQRencode"]),
 
         // The durable, append-only, hash-chained log. Knows records, not what the events mean.
         .target(name: "EventLog", dependencies: ["CLMDB", crypto, protobuf]),
@@ -90,7 +95,8 @@ let package = Package(
                 "QSMDaemon", "EventLog", "QSMEvents", "Broker", "Varlink", protobuf, argumentParser, logging,
                 serviceLifecycle, unixSignals,
             ]),
-        .executableTarget(name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", "Forensics", "Broker", argumentParser]),
+        .executableTarget(
+            name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", "Forensics", "Broker", "QRCode", argumentParser]),
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(
             name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink", "Forensics"]),
@@ -114,7 +120,7 @@ let package = Package(
             name: "SocketTests",
             dependencies: [
                 "qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents", "QSMCrypto", "Broker", "QSMDaemon", "Forensics",
-                "Varlink",
+                "Varlink", "QRCode",
             ]),
         // Export, queries, timelines and the qsm binary's bad-input exits, against naive full scans.
         .testTarget(

@@ -117,9 +117,11 @@ final class BrokerCrypto: Sendable {
         }
     }
 
-    /// Checks `password`; nil when it is wrong.
-    func verifyLogin(username: String, password: String, user: UsersProjection.User) async throws(BrokerError)
-        -> VerifiedLogin?
+    /// Checks `password`; nil when it is wrong. `unwrapKey` false skips unwrapping the pqc key (a second
+    /// Argon2id run) for a login that fails anyway on its second-factor code, so that a wrong code costs
+    /// what a wrong password does.
+    func verifyLogin(username: String, password: String, user: UsersProjection.User, unwrapKey: Bool = true)
+        async throws(BrokerError) -> VerifiedLogin?
     {
         try await offload { [hasher] () throws(BrokerError) -> VerifiedLogin? in
             do {
@@ -127,7 +129,7 @@ final class BrokerCrypto: Sendable {
                     return nil
                 }
                 var privateKey: PQCPrivateKey?
-                if let wrapped = try? QSMWrappedSecret(serializedBytes: user.pqcPrivateKey) {
+                if unwrapKey, let wrapped = try? QSMWrappedSecret(serializedBytes: user.pqcPrivateKey) {
                     privateKey = try? PQCKeys.unwrap(
                         WrappedSecret(wrapped), username: username, password: password, hasher: hasher)
                 }

@@ -40,6 +40,12 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
     case privateKeyUnavailable
     /// The sender asked for a pqc message sent before the sender copy existed: only its recipient's key opens it.
     case noSenderCopy(messageID: String)
+    /// The password was right and the user has a second factor: call again with a code.
+    case secondFactorRequired
+    /// A second-factor call for a user without the factor on (or, to confirm, without an enrolment started).
+    case secondFactorNotEnabled
+    /// An enrolment, or its confirmation, while the factor is already on.
+    case secondFactorAlreadyEnabled
     /// The log could not be written or read; nothing of the command was recorded.
     case storage(EventLogError)
     /// The broker is shutting down or failed to start.
@@ -70,6 +76,9 @@ public enum BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noSenderCopy(let id):
             "message \(id) was sent in pqc before qsm kept a copy for its sender: only its recipient can read it"
         case .privateKeyUnavailable: "pqc messages can be read only in a session logged in with the password"
+        case .secondFactorRequired: "this account has a second factor: give the code from the authenticator app"
+        case .secondFactorNotEnabled: "no second factor is on for this account"
+        case .secondFactorAlreadyEnabled: "the second factor is already on: turn it off first to enrol again"
         case .storage(let error): "storage error, nothing was recorded: \(error)"
         case .unavailable(let reason): "the broker is unavailable: \(reason)"
         }

@@ -20,6 +20,7 @@ enum EnumNames {
     ]
     static let loginFailedReason: [StaticString] = [
         "REASON_UNSPECIFIED", "REASON_UNKNOWN_USER", "REASON_BAD_PASSWORD", "REASON_ACCOUNT_LOCKED", "REASON_THROTTLED",
+        "REASON_BAD_SECOND_FACTOR", "REASON_SECOND_FACTOR_REQUIRED", "REASON_SECOND_FACTOR_NOT_ENABLED", "REASON_MALFORMED_CODE",
     ]
     static let accountUnlockedReason: [StaticString] = ["REASON_UNSPECIFIED", "REASON_EXPIRED", "REASON_ADMIN"]
     static let keyExchangeAbortedReason: [StaticString] = [
@@ -28,7 +29,7 @@ enum EnumNames {
     static let accessDeniedReason: [StaticString] = [
         "REASON_UNSPECIFIED", "REASON_NOT_OWNER", "REASON_NO_SESSION", "REASON_EXPIRED_SESSION",
         "REASON_REVOKED_SESSION", "REASON_NOT_ADMIN", "REASON_ACCOUNT_LOCKED", "REASON_USERNAME_TAKEN",
-        "REASON_THROTTLED",
+        "REASON_THROTTLED", "REASON_BAD_SECOND_FACTOR", "REASON_SECOND_FACTOR_STATE", "REASON_MALFORMED_CODE",
     ]
 
     /// A short lower-case form for human output: `REASON_BAD_PASSWORD` -> `bad_password`,

@@ -57,6 +57,11 @@ public enum EventFacts {
         case .decryptionFailed(let e)?:
             add(.reader, e.reader)
             add(.sender, e.sender)
+        case .secondFactorStarted(let e)?: add(.account, e.username)
+        case .secondFactorEnabled(let e)?: add(.account, e.username)
+        case .secondFactorDisabled(let e)?: add(.account, e.username)
+        case .recoveryCodesGenerated(let e)?: add(.account, e.username)
+        case .recoveryCodeUsed(let e)?: add(.account, e.username)
         case .checkpointSigned?, .refusalsAggregated?, .keyMaterialRetired?, .signingKeyReplaced?, nil: break
         }
         return result

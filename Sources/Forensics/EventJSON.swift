@@ -90,6 +90,8 @@ public enum EventJSON {
         case .loginSucceeded(let e):
             unknown = e.unknownFields.data
             json.key("expiresAtUs"); json.number(e.expiresAtUs)
+            // Only when set: exports of logs without second factors stay as they were.
+            if e.secondFactorStep != 0 { json.key("secondFactorStep"); json.number(e.secondFactorStep) }
             json.key("sessionId"); json.hex(e.sessionID)
             if e.hasSessionPrivateKey { json.key("sessionPrivateKey"); wrapped(e.sessionPrivateKey, &json) }
             json.key("username"); json.string(e.username)
@@ -226,6 +228,33 @@ public enum EventJSON {
             json.key("mode"); json.string(e.mode)
             json.key("reader"); json.string(e.reader)
             json.key("sender"); json.string(e.sender)
+        case .secondFactorStarted(let e):
+            unknown = e.unknownFields.data
+            json.key("algorithm"); json.string(e.algorithm)
+            json.key("digits"); json.number(UInt64(e.digits))
+            json.key("periodSeconds"); json.number(UInt64(e.periodSeconds))
+            if e.hasSecret { json.key("secret"); wrapped(e.secret, &json) }
+            json.key("username"); json.string(e.username)
+        case .secondFactorEnabled(let e):
+            unknown = e.unknownFields.data
+            hashes(e.recoveryCodeHashes, &json)
+            json.key("step"); json.number(e.step)
+            json.key("username"); json.string(e.username)
+        case .secondFactorDisabled(let e):
+            unknown = e.unknownFields.data
+            json.key("step"); json.number(e.step)
+            json.key("username"); json.string(e.username)
+        case .recoveryCodesGenerated(let e):
+            unknown = e.unknownFields.data
+            hashes(e.recoveryCodeHashes, &json)
+            json.key("step"); json.number(e.step)
+            json.key("username"); json.string(e.username)
+        case .recoveryCodeUsed(let e):
+            unknown = e.unknownFields.data
+            json.key("index"); json.number(UInt64(e.index))
+            json.key("method"); json.string(e.method)
+            json.key("remaining"); json.number(UInt64(e.remaining))
+            json.key("username"); json.string(e.username)
         }
         json.endObject()
         return unknown
@@ -233,6 +262,13 @@ public enum EventJSON {
 
     private static func enumValue(_ rawValue: Int, _ names: [StaticString], _ json: inout CanonicalJSON) {
         if let name = EnumNames.name(rawValue, in: names) { json.string(name) } else { json.number(Int64(rawValue)) }
+    }
+
+    private static func hashes(_ hashes: [Data], _ json: inout CanonicalJSON) {
+        json.key("recoveryCodeHashes")
+        json.beginArray()
+        for hash in hashes { json.hex(hash) }
+        json.endArray()
     }
 
     private static func wrapped(_ secret: QSMWrappedSecret, _ json: inout CanonicalJSON) {

@@ -91,6 +91,14 @@ public enum EventSummary {
         case .decryptionFailed(let e)?:
             return "\(e.reader) could not decrypt message \(HexDigits.encode(e.messageID)) from \(e.sender) "
                 + "(\(e.mode)): it failed authentication"
+        case .secondFactorStarted(let e)?: return "\(e.username) started enrolling a second factor (TOTP \(e.algorithm))"
+        case .secondFactorEnabled(let e)?:
+            return "\(e.username) turned the second factor on (\(e.recoveryCodeHashes.count) recovery codes)"
+        case .secondFactorDisabled(let e)?: return "\(e.username) turned the second factor off"
+        case .recoveryCodesGenerated(let e)?:
+            return "\(e.username) made \(e.recoveryCodeHashes.count) new recovery codes (the old ones stop working)"
+        case .recoveryCodeUsed(let e)?:
+            return "\(e.username) used recovery code \(e.index + 1) for \(e.method) (\(e.remaining) left)"
         case nil:
             return "(a body this build does not know)"
         }

@@ -118,6 +118,10 @@ public enum SyntheticLog {
                     $0.mode = "aes"
                 }), actor: users[sent.recipient], correlationID: correlation, peer: peer)
             }
+            if (7_002...7_006).contains(position % 10_000) {
+                return try NewEvent(secondFactorEvent(position % 10_000 - 7_002, user: user, bytes: bytes),
+                    actor: user, correlationID: correlation, peer: peer)
+            }
             let roll = Int.random(in: 0..<100, using: &g)
             switch roll {
             case 0..<35, 92..<100:
@@ -279,6 +283,30 @@ public enum SyntheticLog {
                     $0.sessionID = bytes(32)
                     $0.expiredAtUs = 1_800_000_000_000_000
                 }), actor: user, correlationID: correlation)
+            }
+        }
+
+        /// The second factor's events, one kind per `kind` (0-4): started, enabled, a recovery code used,
+        /// new codes, disabled.
+        private func secondFactorEvent(_ kind: UInt64, user: String, bytes: (Int) -> Data) -> QSMEvent.OneOf_Body {
+            switch kind {
+            case 0:
+                return .secondFactorStarted(.with {
+                    $0.username = user
+                    $0.secret = .with {
+                        $0.keyID = "master:0123456789abcdef"
+                        $0.algorithm = "AES-256-GCM"
+                        $0.nonce = bytes(12)
+                        $0.sealed = bytes(36)
+                    }
+                    $0.algorithm = "SHA1"
+                    $0.digits = 6
+                    $0.periodSeconds = 30
+                })
+            case 1: return .secondFactorEnabled(.with { $0.username = user; $0.step = 60_000_000; $0.recoveryCodeHashes = [bytes(32), bytes(32)] })
+            case 2: return .recoveryCodeUsed(.with { $0.username = user; $0.index = 1; $0.method = "Login"; $0.remaining = 9 })
+            case 3: return .recoveryCodesGenerated(.with { $0.username = user; $0.step = 60_000_001; $0.recoveryCodeHashes = [bytes(32)] })
+            default: return .secondFactorDisabled(.with { $0.username = user; $0.step = 60_000_002 })
             }
         }
     }

@@ -28,7 +28,8 @@ public enum BrokerInterface {
         handle("Login") { call, caller throws(BrokerError) in
             let session = try await broker.login(
                 username: try param { try VarlinkMapping.string(call, "username") },
-                password: try param { try VarlinkMapping.string(call, "password") }, caller: caller)
+                password: try param { try VarlinkMapping.string(call, "password") },
+                code: try param { try VarlinkMapping.optionalString(call, "code") }, caller: caller)
             return ["session": ["token": .string(session.token), "username": .string(session.username),
                                 "expiresAt": .int(Int(session.expiresAt))]]
         }
@@ -43,6 +44,7 @@ public enum BrokerInterface {
                 newPassword: try param { try VarlinkMapping.string(call, "newPassword") }, caller: caller)
             return [:]
         }
+        SecondFactorMethods.add(to: handle, broker: broker)
         handle("EstablishKey") { call, caller throws(BrokerError) in
             let options = KeyExchangeOptions(
                 qubits: try param { try VarlinkMapping.optionalInt(call, "qubits") },

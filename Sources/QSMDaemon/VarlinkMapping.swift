@@ -43,6 +43,9 @@ public enum VarlinkMapping {
                 "neededBytes": .int(Int(needed)), "availableBytes": .int(Int(available)),
             ])
         case .integrityFailure(let id): return VarlinkError("\(broker).MessageAltered", parameters: ["messageId": .string(id)])
+        case .secondFactorRequired: return VarlinkError("\(broker).SecondFactorRequired")
+        case .secondFactorNotEnabled: return VarlinkError("\(broker).SecondFactorNotEnabled")
+        case .secondFactorAlreadyEnabled: return VarlinkError("\(broker).SecondFactorAlreadyEnabled")
         case .storage(let error): return VarlinkError("\(broker).Unavailable", parameters: ["reason": .string("\(error)")])
         case .unavailable(let reason): return VarlinkError("\(broker).Unavailable", parameters: ["reason": .string(reason)])
         }
@@ -53,6 +56,12 @@ public enum VarlinkMapping {
     static func string(_ call: VarlinkCall, _ name: String) throws -> String {
         guard let value = call[name]?.stringValue else { throw VarlinkError.invalidParameter(name) }
         return value
+    }
+
+    static func optionalString(_ call: VarlinkCall, _ name: String) throws -> String? {
+        guard let value = call[name], !value.isNull else { return nil }
+        guard let string = value.stringValue else { throw VarlinkError.invalidParameter(name) }
+        return string
     }
 
     static func optionalInt(_ call: VarlinkCall, _ name: String) throws -> Int? {

@@ -25,6 +25,11 @@ extension QSMEvent.OneOf_Body {
         case .signingKeyReplaced: .signingKeyReplaced
         case .refusalsAggregated: .refusalsAggregated
         case .decryptionFailed: .decryptionFailed
+        case .secondFactorStarted: .secondFactorStarted
+        case .secondFactorEnabled: .secondFactorEnabled
+        case .secondFactorDisabled: .secondFactorDisabled
+        case .recoveryCodesGenerated: .recoveryCodesGenerated
+        case .recoveryCodeUsed: .recoveryCodeUsed
         }
     }
 
@@ -50,6 +55,11 @@ extension QSMEvent.OneOf_Body {
         case .signingKeyReplaced(let m): m
         case .refusalsAggregated(let m): m
         case .decryptionFailed(let m): m
+        case .secondFactorStarted(let m): m
+        case .secondFactorEnabled(let m): m
+        case .secondFactorDisabled(let m): m
+        case .recoveryCodesGenerated(let m): m
+        case .recoveryCodeUsed(let m): m
         }
     }
 }

@@ -20,6 +20,11 @@ public enum EventType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     case decryptionFailed = 32
     case keyMaterialRetired = 40
     case signingKeyReplaced = 41
+    case secondFactorStarted = 50
+    case secondFactorEnabled = 51
+    case secondFactorDisabled = 52
+    case recoveryCodesGenerated = 53
+    case recoveryCodeUsed = 54
 
     /// The stable name, as in the schema: `user_registered`, `login_failed`, ...
     public var name: String {
@@ -43,6 +48,11 @@ public enum EventType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         case .signingKeyReplaced: "signing_key_replaced"
         case .refusalsAggregated: "refusals_aggregated"
         case .decryptionFailed: "decryption_failed"
+        case .secondFactorStarted: "second_factor_started"
+        case .secondFactorEnabled: "second_factor_enabled"
+        case .secondFactorDisabled: "second_factor_disabled"
+        case .recoveryCodesGenerated: "recovery_codes_generated"
+        case .recoveryCodeUsed: "recovery_code_used"
         }
     }
 

@@ -151,6 +151,33 @@ public enum SampleEvents {
                 $0.publicKeyID = bytes(32)
                 $0.publicKey = bytes(1952)
             }),
+            .secondFactorStarted(.with {
+                $0.username = alice
+                $0.secret = wrapped
+                $0.algorithm = "SHA1"
+                $0.digits = 6
+                $0.periodSeconds = 30
+            }),
+            .secondFactorEnabled(.with {
+                $0.username = alice
+                $0.step = 60_000_000
+                $0.recoveryCodeHashes = (0..<10).map { _ in bytes(32) }
+            }),
+            .secondFactorDisabled(.with {
+                $0.username = alice
+                $0.step = 60_000_007
+            }),
+            .recoveryCodesGenerated(.with {
+                $0.username = alice
+                $0.recoveryCodeHashes = (0..<10).map { _ in bytes(32) }
+                $0.step = 60_000_003
+            }),
+            .recoveryCodeUsed(.with {
+                $0.username = alice
+                $0.index = 4
+                $0.method = "Login"
+                $0.remaining = 9
+            }),
         ]
     }
 

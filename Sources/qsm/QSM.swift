@@ -17,7 +17,7 @@ struct QSM: AsyncParsableCommand {
             """,
         version: Release.version,
         subcommands: [
-            Register.self, Login.self, Logout.self, Whoami.self, Passwd.self, Key.self, Send.self, Inbox.self, Read.self,
+            Register.self, Login.self, Logout.self, Whoami.self, Passwd.self, Mfa.self, Key.self, Send.self, Inbox.self, Read.self,
             History.self, Dashboard.self, Alerts.self, Admin.self, Audit.self, Log.self, Forensics.self, Demo.self,
         ])
 

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import QSMCrypto
 import QSMEvents
 import QSMTesting
 import Testing
@@ -53,6 +54,7 @@ struct SecurityTests {
                 ("History", ["token": token]),
                 ("Dashboard", ["token": token]),
                 ("WatchDashboard", ["token": token]),
+                ("StartSecondFactor", ["token": token]),
                 // Last: BB84 takes a while, and nobody's batch must finish within the sessions' lifetime.
                 ("EstablishKey", ["token": token, "peer": "bob", "qubits": 60_000]),
             ]
@@ -83,6 +85,16 @@ struct SecurityTests {
                 } else {
                     expect("\(method) × \(column)", reply, "io.qsm.Broker.InvalidSession", reason: reason)
                 }
+            }
+        }
+
+        // The second factor's calls that take a code (the owner's success needs a live code: SecondFactorTests).
+        for (column, token, reason) in [("no session", unknown, "no session"), ("expired session", expired, "expired"),
+                                        ("ended session", ended, "ended")] {
+            for method in ["ConfirmSecondFactor", "DisableSecondFactor", "NewRecoveryCodes"] {
+                let reply = try call(try RawVarlink(daemon.socket), "io.qsm.Broker." + method,
+                                     ["token": token, "code": "123456", "password": "alice-password"])
+                expect("\(method) × \(column)", reply, "io.qsm.Broker.InvalidSession", reason: reason)
             }
         }
 
@@ -317,6 +329,19 @@ struct SecurityTests {
         }
     }
 
+    /// Whether `number` occurs in `bytes` with no digit right before or after it.
+    private static func containsNumber(_ number: String, in bytes: Data) -> Bool {
+        let needle = Data(number.utf8)
+        var start = bytes.startIndex
+        while let range = bytes.range(of: needle, in: start..<bytes.endIndex) {
+            let before = range.lowerBound > bytes.startIndex ? bytes[range.lowerBound - 1] : 0
+            let after = range.upperBound < bytes.endIndex ? bytes[range.upperBound] : 0
+            if !(48...57).contains(before) && !(48...57).contains(after) { return true }
+            start = range.lowerBound + 1
+        }
+        return false
+    }
+
     /// Whether every `==` and `!=` on the line compares no secret bytes: each is judged by its own two
     /// operands (not by anything else on the line), and is harmless when it compares with nil, an enum case or
     /// a literal, when either operand is a count, length, reason, algorithm, counter or range list, or when
@@ -401,6 +426,23 @@ struct SecurityTests {
         // Failures and refusals log too.
         _ = try client.call("io.qsm.Broker.Login", ["username": "erin", "password": "erin-wrong-password-xyz"])
         secrets["a wrong password"] = "erin-wrong-password-xyz"
+        // A second factor: its secret, a code and the recovery codes (used ones too) are secrets as well.
+        let uri = try #require(try client.ok("io.qsm.Broker.StartSecondFactor", ["token": erin])["uri"] as? String)
+        let base32 = try #require(URLComponents(string: uri)?.queryItems?.first { $0.name == "secret" }?.value)
+        let totpSecret = try #require(Base32.decode(base32))
+        let totp = TOTP(secret: SecretBytes(copying: totpSecret))
+        let step = totp.step(atUnixSeconds: Int64(Date().timeIntervalSince1970))
+        let recovery = try #require(try client.ok(
+            "io.qsm.Broker.ConfirmSecondFactor", ["token": erin, "code": totp.code(step: step)])["recoveryCodes"] as? [String])
+        try client.ok("io.qsm.Broker.Login", ["username": "erin", "password": "erin-password", "code": totp.code(step: step + 1)])
+        try client.ok("io.qsm.Broker.Login", ["username": "erin", "password": "erin-password", "code": recovery[0]])
+        secrets["the TOTP secret (base32)"] = base32
+        secrets["the TOTP secret (hex)"] = totpSecret.map { String(format: "%02x", $0) }.joined()
+        for (index, code) in recovery.enumerated() {
+            secrets["recovery code \(index)"] = code
+            secrets["recovery code \(index) (normalized)"] = code.replacingOccurrences(of: "-", with: "")
+        }
+        let codes = [totp.code(step: step), totp.code(step: step + 1)]
         try client.ok("io.qsm.Broker.ChangePassword", ["token": erin, "oldPassword": "erin-password", "newPassword": "erin-second-password"])
         secrets["erin's new password"] = "erin-second-password"
         try client.ok("io.qsm.Broker.Logout", ["token": frank])
@@ -431,6 +473,17 @@ struct SecurityTests {
             #expect(file.range(of: Data(secrets["\(mode) body"]!.utf8)) == nil, "the \(mode) body is in data.mdb")
         }
         #expect(file.range(of: Data("erin-password".utf8)) == nil && file.range(of: Data(erin.utf8)) == nil)
+        // Every file of the data directory: no second-factor secret (raw, hex, base32), no recovery code, and
+        // no code as a number of its own (a 6-digit run inside a longer number, a timestamp, is no leak).
+        for entry in FileManager.default.enumerator(atPath: daemon.data)?.compactMap({ $0 as? String }) ?? [] {
+            guard let bytes = FileManager.default.contents(atPath: daemon.data + "/" + entry) else { continue }
+            #expect(bytes.range(of: totpSecret) == nil, "the raw TOTP secret is in \(entry)")
+            let lowered = Data(bytes.map { (65...90).contains($0) ? $0 + 32 : $0 })
+            for (name, secret) in secrets where name.hasPrefix("the TOTP") || name.hasPrefix("recovery") {
+                #expect(lowered.range(of: Data(secret.lowercased().utf8)) == nil, "\(name) is in \(entry)")
+            }
+            for code in codes { #expect(!Self.containsNumber(code, in: bytes), "a second-factor code is in \(entry)") }
+        }
 
         // File modes: nothing under the data directory is open to group or others.
         var open: [String] = []

@@ -16,10 +16,12 @@ ensure_packages() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# Packages every build needs (system-library targets CLMDB and CSodium).
-QSM_BUILD_PACKAGES=(liblmdb-dev libsodium-dev pkg-config)
+# Packages every build needs (system-library targets CLMDB, CSodium and CQRencode).
+QSM_BUILD_PACKAGES=(liblmdb-dev libsodium-dev libqrencode-dev pkg-config)
 # Packages the test suite's independent cross-checks need.
 QSM_TEST_PACKAGES=(python3-lmdb python3-protobuf protobuf-compiler python3-venv)
 # The dashboard page is rendered in headless Chromium (with a font for its text) by the socket tests and
 # tools/screenshot-dashboard.
 QSM_TEST_PACKAGES+=(chromium fonts-dejavu-core)
+# The second factor's QR code is read back: its SVG rendered to PNG (librsvg) and decoded (zbar).
+QSM_TEST_PACKAGES+=(zbar-tools librsvg2-bin)

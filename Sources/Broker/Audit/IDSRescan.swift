@@ -45,7 +45,7 @@ public enum IDSRescan {
     /// The event types the rules read; the rest are skipped without decoding their bodies.
     static let relevantTypes: Set<UInt32> = [
         EventType.loginFailed, .accessDenied, .keyExchangeAborted, .keyExchangeCompleted, .messageSent, .alertRaised,
-        .userRegistered, .refusalsAggregated, .decryptionFailed,
+        .userRegistered, .refusalsAggregated, .decryptionFailed, .recoveryCodeUsed,
     ].reduce(into: []) { $0.insert($1.rawValue) }
 
     /// Rescans `store` from position 1 to its head with `rules`; `progress` gets (scanned, head).

@@ -28,10 +28,14 @@ extension Broker {
         return try await submit(RegisterCommand(username: username, credentials: credentials), caller: caller).get()
     }
 
-    /// Logs `username` in: checks the lockout, verifies the password, rehashes it if its cost is below
-    /// the configured one, unwraps the pqc private key into memory, and starts a session.
-    public func login(username: String, password: String, caller: Caller) async throws(BrokerError) -> LoginResult {
+    /// Logs `username` in: checks the lockout, verifies the password (and `code`, the second factor, when
+    /// the user has one on), rehashes the password if its cost is below the configured one, unwraps the
+    /// pqc private key into memory, and starts a session.
+    public func login(username: String, password: String, code: String? = nil, caller: Caller) async throws(BrokerError)
+        -> LoginResult
+    {
         try Validation.username(username)
+        let malformedCode = code.map { !Validation.isWellFormedCode($0) } ?? false
         guard password.utf8.count <= configuration.maxPasswordBytes else {
             throw .invalidParameter(name: "password", reason: "at most \(configuration.maxPasswordBytes) bytes")
         }
@@ -41,10 +45,18 @@ extension Broker {
         // Work before deciding: verification only when the account exists and is not locked. A login
         // locked for its source does no work at all, whether the name exists or not.
         var verified: VerifiedLogin?
-        if locked {
+        var checkedCode: CheckedCode?
+        if locked || malformedCode {
             verified = nil
         } else if let user, (user.lockedUntil ?? .min) <= now {
-            verified = try await crypto.verifyLogin(username: username, password: password, user: user)
+            // The code first (cheap), so that a login its code fails does one Argon2id run, as a wrong
+            // password does, and not a second one to unwrap the pqc key: the time tells neither apart.
+            var codeFails = false
+            if let factor = user.secondFactor, factor.enabled {
+                checkedCode = code.map { crypto.checkCode($0, username: username, factor: factor, now: now) }
+                codeFails = checkedCode.map { PresentedCode(wellFormed: true, checked: $0).verdict(factor, now: now) == .wrong } ?? true
+            }
+            verified = try await crypto.verifyLogin(username: username, password: password, user: user, unwrapKey: !codeFails)
         } else if user == nil {
             await crypto.equalizeTiming(password: password)
         }
@@ -52,9 +64,10 @@ extension Broker {
         // The private key, sealed under a key only the token rebuilds, goes into the login event so that
         // the session can still open pqc messages after a restart (docs/crypto.md, "Sessions across restarts").
         let sealedKey = verified?.privateKey.flatMap { try? SessionKeySealing.seal($0, token: token, username: username).event }
-        let command = LoginCommand(
+        var command = LoginCommand(
             username: username, verified: verified, sessionID: token.sessionID, token: token.transportEncoding,
             lifetime: configuration.sessionLifetimeSeconds * 1_000_000, sealedPrivateKey: sealedKey)
+        command.code = code.map { _ in PresentedCode(wellFormed: !malformedCode, checked: checkedCode) }
         let result = await submit(command, caller: caller)
         let sessionID = token.sessionID
         let login = try result.get()
@@ -151,6 +164,8 @@ struct LoginCommand: BrokerCommand {
     let lifetime: Int64
     /// The pqc private key sealed for this session's token, when the user has one.
     var sealedPrivateKey: QSMWrappedSecret? = nil
+    /// The second-factor code given, as checked before the command was queued; nil when none was given.
+    var code: PresentedCode? = nil
 
     func decide(_ state: BrokerState, _ decision: inout Decision) -> Result<LoginResult, BrokerError> {
         func fail(_ reason: QSMLoginFailed.Reason, _ error: BrokerError) -> Result<LoginResult, BrokerError> {
@@ -159,7 +174,7 @@ struct LoginCommand: BrokerCommand {
             decision.refuse(.loginFailed(QSMLoginFailed.with {
                 $0.username = username
                 $0.reason = reason
-            }), actor: username, state: state, always: reason == .badPassword || reason == .unknownUser)
+            }), actor: username, state: state, always: [.badPassword, .unknownUser, .badSecondFactor].contains(reason))
             return .failure(error)
         }
         // The lock for the caller's source comes first, for unknown names too: it tells nothing about
@@ -168,6 +183,9 @@ struct LoginCommand: BrokerCommand {
             username: username, source: decision.caller.source.text, now: decision.now, admin: decision.caller.isAdmin)
         {
             return fail(.throttled, .accountLocked(until: until))
+        }
+        if let code, !code.wellFormed {
+            return fail(.malformedCode, .invalidParameter(name: "code", reason: Validation.codeRule))
         }
         guard let current = state.users[username] else { return fail(.unknownUser, .badCredentials) }
         if let until = current.lockedUntil {
@@ -179,6 +197,16 @@ struct LoginCommand: BrokerCommand {
         }
         guard let verified, verified.credentialVersion == current.credentialVersion else {
             return fail(.badPassword, .badCredentials)
+        }
+        // The password was right: now the second factor, if the user has it on.
+        var verdict = CodeVerdict.wrong
+        if let factor = current.secondFactor, factor.enabled {
+            guard let code else { return fail(.secondFactorRequired, .secondFactorRequired) }
+            verdict = code.verdict(factor, now: decision.now)
+            guard verdict != .wrong else { return fail(.badSecondFactor, .badCredentials) }
+            decision.spendRecoveryCode(verdict, user: username, factor: factor, method: "Login")
+        } else if code != nil {
+            return fail(.secondFactorNotEnabled, .secondFactorNotEnabled)
         }
         if let rehashed = verified.rehashed {
             decision.emit(.passwordChanged(QSMPasswordChanged.with {
@@ -192,6 +220,7 @@ struct LoginCommand: BrokerCommand {
             $0.username = username
             $0.sessionID = sessionID
             $0.expiresAtUs = expiresAt
+            $0.secondFactorStep = verdict.step
             if let sealedPrivateKey { $0.sessionPrivateKey = sealedPrivateKey }
         }), actor: username)
         return .success(LoginResult(token: token, username: username, expiresAt: expiresAt))

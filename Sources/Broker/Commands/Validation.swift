@@ -1,4 +1,5 @@
 import Foundation
+import QSMCrypto
 import EventLog
 import SwiftProtobuf
 import Synchronization
@@ -30,6 +31,14 @@ package enum Validation {
             throw .invalidParameter(name: parameter, reason: "at most \(configuration.maxPasswordBytes) bytes")
         }
         guard !password.utf8.contains(0) else { throw .invalidParameter(name: parameter, reason: "contains a NUL byte") }
+    }
+
+    /// What a second-factor code must look like.
+    package static let codeRule = "6 digits from the authenticator app, or a recovery code (xxxxx-xxxxx)"
+
+    /// Whether `code` has the form of a TOTP code or a recovery code (nothing else is checked here).
+    package static func isWellFormedCode(_ code: String) -> Bool {
+        code.utf8.count <= 32 && (TOTP.isWellFormed(code) || RecoveryCodes.normalized(code) != nil)
     }
 
     static func probability(_ value: Double, parameter: String) throws(BrokerError) {

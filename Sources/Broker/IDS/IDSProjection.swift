@@ -140,6 +140,7 @@ public struct IDSProjection: Projection {
         case .loginFailed(let failed):
             countRefusal(event)
             if failed.reason == .badPassword || failed.reason == .unknownUser { loginFailed(failed, event: event, mark: mark) }
+            if failed.reason == .badSecondFactor { secondFactorFailed(failed.username, event: event, mark: mark) }
         case .accessDenied(let denied):
             countRefusal(event)
             if denied.reason == .notOwner {
@@ -152,7 +153,12 @@ public struct IDSProjection: Projection {
                       event: event, summary: "\(peer) used expired, revoked or unknown tokens \(rules.staleTokens.count) times")
             } else if denied.reason == .usernameTaken {
                 registrationAttempt(event, mark: mark)
+            } else if denied.reason == .badSecondFactor && denied.method != "ConfirmSecondFactor" {
+                // Wrong codes while enrolling protect nothing yet (the factor is off): typos, not guessing.
+                secondFactorFailed(denied.username, event: event, mark: mark)
             }
+        case .recoveryCodeUsed(let used):
+            recoveryCodeUsed(used, event: event, mark: mark)
         case .userRegistered:
             registrationAttempt(event, mark: mark)
         case .refusalsAggregated(let aggregated):

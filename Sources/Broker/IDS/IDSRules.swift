@@ -28,6 +28,10 @@ public struct IDSRules: Codable, Sendable, Equatable {
     /// Failed logins from one source over any accounts: catches guessing spread below both thresholds
     /// above (four guesses on each of four accounts). Locks every login from the source.
     public var sourceFailures = Threshold(count: 10, windowSeconds: 600)
+    /// Wrong second-factor codes on one account from any source, after a right password (someone holds
+    /// the password): a critical alert, and logins to the account from every source are locked with the
+    /// same growing back-off as brute force.
+    public var secondFactorFailures = Threshold(count: 5, windowSeconds: 600)
     /// Registration attempts (successful or refused as taken) from one source: account farming and
     /// username enumeration. Throttles the source's registrations, administrators excepted.
     public var accountFarming = Threshold(count: 10, windowSeconds: 600)
@@ -97,6 +101,7 @@ public struct IDSRules: Codable, Sendable, Equatable {
             ("unauthorizedAccess", unauthorizedAccess), ("keyExchangeAborts", keyExchangeAborts),
             ("sendFlood", sendFlood), ("staleTokens", staleTokens), ("sourceFailures", sourceFailures),
             ("accountFarming", accountFarming), ("sourceSendFlood", sourceSendFlood), ("refusalBurst", refusalBurst),
+            ("secondFactorFailures", secondFactorFailures),
         ]
         for (name, threshold) in thresholds where threshold.count < 0 {
             throw IDSRulesError(path: source, reason: "\(name) needs a count of at least 0 (0: off)")
@@ -126,7 +131,7 @@ public struct IDSRules: Codable, Sendable, Equatable {
         case bruteForce, passwordSpraying, failureSurge, unauthorizedAccess, keyExchangeAborts, qberDriftLimit
         case qberDriftSamples, sendFlood, staleTokens, lockoutSeconds, maxLockoutSeconds, throttleSeconds
         case offenceMemorySeconds, sourceFailures, accountFarming, sourceSendFlood, refusalBurst, refusalFloodCount
-        case alertQuietSeconds, alertsKept
+        case alertQuietSeconds, alertsKept, secondFactorFailures
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -152,6 +157,7 @@ public struct IDSRules: Codable, Sendable, Equatable {
         refusalFloodCount = try c.decodeIfPresent(Int.self, forKey: .refusalFloodCount) ?? refusalFloodCount
         alertQuietSeconds = try c.decodeIfPresent(Int64.self, forKey: .alertQuietSeconds) ?? alertQuietSeconds
         alertsKept = try c.decodeIfPresent(Int.self, forKey: .alertsKept) ?? alertsKept
+        secondFactorFailures = try c.decodeIfPresent(Threshold.self, forKey: .secondFactorFailures) ?? secondFactorFailures
     }
 }
 

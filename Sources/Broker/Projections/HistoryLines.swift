@@ -75,6 +75,11 @@ public enum HistoryLines {
             add(e.username, "account unlocked (\(e.reason))")
         case .decryptionFailed(let e):
             add(e.reader, "message \(e.messageID.hex) from \(e.sender) failed authentication: it was altered\(peer)")
+        case .secondFactorStarted(let e): add(e.username, "second factor: enrolment started\(peer)")
+        case .secondFactorEnabled(let e): add(e.username, "second factor on, \(e.recoveryCodeHashes.count) recovery codes\(peer)")
+        case .secondFactorDisabled(let e): add(e.username, "second factor off\(peer)")
+        case .recoveryCodesGenerated(let e): add(e.username, "new recovery codes (the old ones stopped working)\(peer)")
+        case .recoveryCodeUsed(let e): add(e.username, "recovery code used for \(e.method), \(e.remaining) left\(peer)")
         case .checkpointSigned, .refusalsAggregated, .keyMaterialRetired, .signingKeyReplaced:
             break
         }

@@ -22,6 +22,8 @@ public struct UsersProjection: Projection {
         public var credentialVersion: UInt64
         /// The end of the current lockout, in microseconds, or nil when not locked.
         public var lockedUntil: Int64?
+        /// The TOTP second factor, once enrolment started (nil: none; see SecondFactorState.swift).
+        public var secondFactor: SecondFactor? = nil
     }
 
     /// Users by name.
@@ -33,6 +35,7 @@ public struct UsersProjection: Projection {
     public subscript(name: String) -> User? { users[name] }
 
     public mutating func evolve(_ event: QSMEvent) {
+        evolveSecondFactor(event)
         switch event.body {
         case .userRegistered(let registered):
             users[registered.username] = User(

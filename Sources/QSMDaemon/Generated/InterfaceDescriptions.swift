@@ -67,13 +67,36 @@ type ExchangeQber (at: int, qber: float, qberUpperBound: float, threshold: float
 method Register(username: string, password: string) -> (username: string)
 
 # Starts a session. Five wrong passwords in ten minutes lock the account for a while (docs/ids.md).
-method Login(username: string, password: string) -> (session: Session)
+# code: for a user with a second factor on, the 6-digit code of their authenticator app (one step of
+# 30 s either side of qsmd's clock, each step once) or an unused recovery code; without it such a user
+# gets SecondFactorRequired once the password is right. A wrong code is AuthenticationFailed, as a
+# wrong password is (docs/mfa.md).
+method Login(username: string, password: string, code: ?string) -> (session: Session)
 
 # Ends the session of token.
 method Logout(token: string) -> ()
 
 # Changes the password after checking the old one; every session of the user ends.
 method ChangePassword(token: string, oldPassword: string, newPassword: string) -> ()
+
+# Starts enrolling a TOTP second factor (RFC 6238, SHA-1, 6 digits, 30 s): qsmd draws a 160-bit
+# secret, records it sealed under its master key, and returns it once as an otpauth://totp/ URI for an
+# authenticator app. The factor is off until ConfirmSecondFactor; starting again replaces the secret.
+# SecondFactorAlreadyEnabled while it is on.
+method StartSecondFactor(token: string) -> (uri: string)
+
+# Turns the second factor on with a first valid code of the started secret, and returns ten single-use
+# recovery codes, shown only now (qsmd keeps only their keyed hashes). A wrong code is
+# AuthenticationFailed; nothing started, SecondFactorNotEnabled; confirmed already, SecondFactorAlreadyEnabled.
+method ConfirmSecondFactor(token: string, code: string) -> (recoveryCodes: []string)
+
+# Turns the second factor off; needs the password and a current code (or a recovery code). Either
+# wrong is AuthenticationFailed (not saying which); no factor on, SecondFactorNotEnabled.
+method DisableSecondFactor(token: string, password: string, code: string) -> ()
+
+# Replaces the recovery codes with ten new ones (the old stop working), given a current code (or a
+# recovery code, which is then spent). A wrong code is AuthenticationFailed.
+method NewRecoveryCodes(token: string, code: string) -> (recoveryCodes: []string)
 
 # Runs a BB84 exchange with peer and adds the key to the pair's pool. qubits (default 200,000), channel
 # noise (default 0.01) and the fraction of qubits an eavesdropper intercepts (default 0) are simulation
@@ -115,6 +138,16 @@ method WatchDashboard(token: string, minutes: ?int) -> (counters: Counters, minu
 
 # Wrong username or password (deliberately not saying which).
 error AuthenticationFailed ()
+
+# The password was right and the account has a second factor: call Login again with code.
+error SecondFactorRequired ()
+
+# The session's user has no second factor on (or, for ConfirmSecondFactor, no enrolment started); a
+# Login with a code for such a user gets it too, once the password is right.
+error SecondFactorNotEnabled ()
+
+# The second factor is already on: StartSecondFactor and ConfirmSecondFactor need it off.
+error SecondFactorAlreadyEnabled ()
 
 # Too many failed logins: try again after this many seconds.
 error AccountLocked (retryAfterSeconds: int)

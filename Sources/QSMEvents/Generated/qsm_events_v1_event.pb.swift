@@ -234,6 +234,46 @@ public nonisolated struct QSMEvent: @unchecked Sendable {
     set {_uniqueStorage()._body = .signingKeyReplaced(newValue)}
   }
 
+  public var secondFactorStarted: QSMSecondFactorStarted {
+    get {
+      if case .secondFactorStarted(let v)? = _storage._body {return v}
+      return QSMSecondFactorStarted()
+    }
+    set {_uniqueStorage()._body = .secondFactorStarted(newValue)}
+  }
+
+  public var secondFactorEnabled: QSMSecondFactorEnabled {
+    get {
+      if case .secondFactorEnabled(let v)? = _storage._body {return v}
+      return QSMSecondFactorEnabled()
+    }
+    set {_uniqueStorage()._body = .secondFactorEnabled(newValue)}
+  }
+
+  public var secondFactorDisabled: QSMSecondFactorDisabled {
+    get {
+      if case .secondFactorDisabled(let v)? = _storage._body {return v}
+      return QSMSecondFactorDisabled()
+    }
+    set {_uniqueStorage()._body = .secondFactorDisabled(newValue)}
+  }
+
+  public var recoveryCodesGenerated: QSMRecoveryCodesGenerated {
+    get {
+      if case .recoveryCodesGenerated(let v)? = _storage._body {return v}
+      return QSMRecoveryCodesGenerated()
+    }
+    set {_uniqueStorage()._body = .recoveryCodesGenerated(newValue)}
+  }
+
+  public var recoveryCodeUsed: QSMRecoveryCodeUsed {
+    get {
+      if case .recoveryCodeUsed(let v)? = _storage._body {return v}
+      return QSMRecoveryCodeUsed()
+    }
+    set {_uniqueStorage()._body = .recoveryCodeUsed(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -256,6 +296,11 @@ public nonisolated struct QSMEvent: @unchecked Sendable {
     case decryptionFailed(QSMDecryptionFailed)
     case keyMaterialRetired(QSMKeyMaterialRetired)
     case signingKeyReplaced(QSMSigningKeyReplaced)
+    case secondFactorStarted(QSMSecondFactorStarted)
+    case secondFactorEnabled(QSMSecondFactorEnabled)
+    case secondFactorDisabled(QSMSecondFactorDisabled)
+    case recoveryCodesGenerated(QSMRecoveryCodesGenerated)
+    case recoveryCodeUsed(QSMRecoveryCodeUsed)
 
   }
 
@@ -270,7 +315,7 @@ fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
 
 nonisolated extension QSMEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{3}recorded_at_us\0\u{1}type\0\u{3}schema_version\0\u{1}actor\0\u{3}correlation_id\0\u{1}peer\0\u{4}\u{9}user_registered\0\u{3}password_changed\0\u{3}login_succeeded\0\u{3}login_failed\0\u{3}logged_out\0\u{3}session_expired\0\u{3}key_exchange_completed\0\u{3}key_exchange_aborted\0\u{3}message_sent\0\u{3}message_decrypted\0\u{3}access_denied\0\u{3}alert_raised\0\u{3}account_locked\0\u{3}account_unlocked\0\u{3}checkpoint_signed\0\u{3}refusals_aggregated\0\u{3}decryption_failed\0\u{4}\u{8}key_material_retired\0\u{3}signing_key_replaced\0\u{c}\u{8}\u{8}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{3}recorded_at_us\0\u{1}type\0\u{3}schema_version\0\u{1}actor\0\u{3}correlation_id\0\u{1}peer\0\u{4}\u{9}user_registered\0\u{3}password_changed\0\u{3}login_succeeded\0\u{3}login_failed\0\u{3}logged_out\0\u{3}session_expired\0\u{3}key_exchange_completed\0\u{3}key_exchange_aborted\0\u{3}message_sent\0\u{3}message_decrypted\0\u{3}access_denied\0\u{3}alert_raised\0\u{3}account_locked\0\u{3}account_unlocked\0\u{3}checkpoint_signed\0\u{3}refusals_aggregated\0\u{3}decryption_failed\0\u{4}\u{8}key_material_retired\0\u{3}signing_key_replaced\0\u{4}\u{9}second_factor_started\0\u{3}second_factor_enabled\0\u{3}second_factor_disabled\0\u{3}recovery_codes_generated\0\u{3}recovery_code_used\0\u{c}\u{8}\u{8}")
 
   fileprivate class _StorageClass {
     var _position: UInt64 = 0
@@ -571,6 +616,71 @@ nonisolated extension QSMEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
             _storage._body = .signingKeyReplaced(v)
           }
         }()
+        case 50: try {
+          var v: QSMSecondFactorStarted?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .secondFactorStarted(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .secondFactorStarted(v)
+          }
+        }()
+        case 51: try {
+          var v: QSMSecondFactorEnabled?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .secondFactorEnabled(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .secondFactorEnabled(v)
+          }
+        }()
+        case 52: try {
+          var v: QSMSecondFactorDisabled?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .secondFactorDisabled(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .secondFactorDisabled(v)
+          }
+        }()
+        case 53: try {
+          var v: QSMRecoveryCodesGenerated?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .recoveryCodesGenerated(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .recoveryCodesGenerated(v)
+          }
+        }()
+        case 54: try {
+          var v: QSMRecoveryCodeUsed?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .recoveryCodeUsed(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .recoveryCodeUsed(v)
+          }
+        }()
         default: break
         }
       }
@@ -680,6 +790,26 @@ nonisolated extension QSMEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       case .signingKeyReplaced?: try {
         guard case .signingKeyReplaced(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
+      }()
+      case .secondFactorStarted?: try {
+        guard case .secondFactorStarted(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 50)
+      }()
+      case .secondFactorEnabled?: try {
+        guard case .secondFactorEnabled(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 51)
+      }()
+      case .secondFactorDisabled?: try {
+        guard case .secondFactorDisabled(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 52)
+      }()
+      case .recoveryCodesGenerated?: try {
+        guard case .recoveryCodesGenerated(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 53)
+      }()
+      case .recoveryCodeUsed?: try {
+        guard case .recoveryCodeUsed(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 54)
       }()
       case nil: break
       }

@@ -155,6 +155,10 @@ public nonisolated struct QSMLoginSucceeded: Sendable {
   /// Clears the value of `sessionPrivateKey`. Subsequent reads from it will return its default value.
   public mutating func clearSessionPrivateKey() {self._sessionPrivateKey = nil}
 
+  /// The TOTP time step (Unix time / 30 s) of the second-factor code this login used; 0 when it used
+  /// none, or a recovery code. A later code of this step or an earlier one is refused (no replay).
+  public var secondFactorStep: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -186,6 +190,18 @@ public nonisolated struct QSMLoginFailed: Sendable {
     case badPassword // = 2
     case accountLocked // = 3
     case throttled // = 4
+
+    /// The password was right; the second-factor code was wrong, already used, or a used recovery code.
+    case badSecondFactor // = 5
+
+    /// The password was right; the user has a second factor and the call gave no code.
+    case secondFactorRequired // = 6
+
+    /// The password was right; the call gave a code but the user has no second factor.
+    case secondFactorNotEnabled // = 7
+
+    /// The code is neither six digits nor a recovery code (checked before anything else).
+    case malformedCode // = 8
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -199,6 +215,10 @@ public nonisolated struct QSMLoginFailed: Sendable {
       case 2: self = .badPassword
       case 3: self = .accountLocked
       case 4: self = .throttled
+      case 5: self = .badSecondFactor
+      case 6: self = .secondFactorRequired
+      case 7: self = .secondFactorNotEnabled
+      case 8: self = .malformedCode
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -210,6 +230,10 @@ public nonisolated struct QSMLoginFailed: Sendable {
       case .badPassword: return 2
       case .accountLocked: return 3
       case .throttled: return 4
+      case .badSecondFactor: return 5
+      case .secondFactorRequired: return 6
+      case .secondFactorNotEnabled: return 7
+      case .malformedCode: return 8
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -221,6 +245,10 @@ public nonisolated struct QSMLoginFailed: Sendable {
       .badPassword,
       .accountLocked,
       .throttled,
+      .badSecondFactor,
+      .secondFactorRequired,
+      .secondFactorNotEnabled,
+      .malformedCode,
     ]
 
   }
@@ -340,6 +368,115 @@ public nonisolated struct QSMAccountUnlocked: Sendable {
   public init() {}
 }
 
+/// Type 50: a user started enrolling a TOTP second factor (RFC 6238). The factor is not on until a
+/// SecondFactorEnabled confirms it; a new start replaces an unconfirmed secret.
+public nonisolated struct QSMSecondFactorStarted: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var username: String = String()
+
+  /// The 160-bit TOTP secret, wrapped under the master key (context "totp:" + username); the plaintext
+  /// is returned once, in the otpauth:// URI, and never stored.
+  public var secret: QSMWrappedSecret {
+    get {_secret ?? QSMWrappedSecret()}
+    set {_secret = newValue}
+  }
+  /// Returns true if `secret` has been explicitly set.
+  public var hasSecret: Bool {self._secret != nil}
+  /// Clears the value of `secret`. Subsequent reads from it will return its default value.
+  public mutating func clearSecret() {self._secret = nil}
+
+  /// "SHA1" (what authenticator apps use) or "SHA256".
+  public var algorithm: String = String()
+
+  public var digits: UInt32 = 0
+
+  public var periodSeconds: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _secret: QSMWrappedSecret? = nil
+}
+
+/// Type 51: the user confirmed enrolment with a first valid code: the second factor is on.
+public nonisolated struct QSMSecondFactorEnabled: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var username: String = String()
+
+  /// The time step of the confirming code (no replay of it afterwards).
+  public var step: Int64 = 0
+
+  /// HMAC-SHA256 of each of the ten recovery codes under a key derived from the master key; the codes
+  /// themselves are returned once and never stored.
+  public var recoveryCodeHashes: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Type 52: the second factor was turned off (by its user, with password and a current code).
+public nonisolated struct QSMSecondFactorDisabled: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var username: String = String()
+
+  public var step: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Type 53: a new set of recovery codes replaced the old one (every old code stops working).
+public nonisolated struct QSMRecoveryCodesGenerated: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var username: String = String()
+
+  public var recoveryCodeHashes: [Data] = []
+
+  /// The time step of the code that authorised it; 0 when a recovery code did.
+  public var step: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Type 54: a recovery code was used in place of a TOTP code (it is spent).
+public nonisolated struct QSMRecoveryCodeUsed: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var username: String = String()
+
+  /// Which code of the current set (0-9).
+  public var index: UInt32 = 0
+
+  /// The call it was used for: "Login", "DisableSecondFactor", "NewRecoveryCodes".
+  public var method: String = String()
+
+  /// How many unused codes the user has left after this one.
+  public var remaining: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
@@ -448,7 +585,7 @@ nonisolated extension QSMPasswordChanged.Reason: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoginSucceeded"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0\u{3}session_private_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0\u{3}session_private_key\0\u{3}second_factor_step\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -460,6 +597,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
       case 2: try { try decoder.decodeSingularBytesField(value: &self.sessionID) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtUs) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._sessionPrivateKey) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.secondFactorStep) }()
       default: break
       }
     }
@@ -482,6 +620,9 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._sessionPrivateKey {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if self.secondFactorStep != 0 {
+      try visitor.visitSingularInt64Field(value: self.secondFactorStep, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -490,6 +631,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.sessionID != rhs.sessionID {return false}
     if lhs.expiresAtUs != rhs.expiresAtUs {return false}
     if lhs._sessionPrivateKey != rhs._sessionPrivateKey {return false}
+    if lhs.secondFactorStep != rhs.secondFactorStep {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -536,7 +678,7 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
 }
 
 nonisolated extension QSMLoginFailed.Reason: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_UNKNOWN_USER\0\u{1}REASON_BAD_PASSWORD\0\u{1}REASON_ACCOUNT_LOCKED\0\u{1}REASON_THROTTLED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_UNKNOWN_USER\0\u{1}REASON_BAD_PASSWORD\0\u{1}REASON_ACCOUNT_LOCKED\0\u{1}REASON_THROTTLED\0\u{1}REASON_BAD_SECOND_FACTOR\0\u{1}REASON_SECOND_FACTOR_REQUIRED\0\u{1}REASON_SECOND_FACTOR_NOT_ENABLED\0\u{1}REASON_MALFORMED_CODE\0")
 }
 
 nonisolated extension QSMLoggedOut: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -706,4 +848,218 @@ nonisolated extension QSMAccountUnlocked: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension QSMAccountUnlocked.Reason: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_EXPIRED\0\u{1}REASON_ADMIN\0")
+}
+
+nonisolated extension QSMSecondFactorStarted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecondFactorStarted"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}secret\0\u{1}algorithm\0\u{1}digits\0\u{3}period_seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._secret) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.algorithm) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.digits) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.periodSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.username.isEmpty {
+      try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
+    }
+    try { if let v = self._secret {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.algorithm.isEmpty {
+      try visitor.visitSingularStringField(value: self.algorithm, fieldNumber: 3)
+    }
+    if self.digits != 0 {
+      try visitor.visitSingularUInt32Field(value: self.digits, fieldNumber: 4)
+    }
+    if self.periodSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.periodSeconds, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMSecondFactorStarted, rhs: QSMSecondFactorStarted) -> Bool {
+    if lhs.username != rhs.username {return false}
+    if lhs._secret != rhs._secret {return false}
+    if lhs.algorithm != rhs.algorithm {return false}
+    if lhs.digits != rhs.digits {return false}
+    if lhs.periodSeconds != rhs.periodSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension QSMSecondFactorEnabled: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecondFactorEnabled"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}step\0\u{3}recovery_code_hashes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.step) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.recoveryCodeHashes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.username.isEmpty {
+      try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularInt64Field(value: self.step, fieldNumber: 2)
+    }
+    if !self.recoveryCodeHashes.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.recoveryCodeHashes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMSecondFactorEnabled, rhs: QSMSecondFactorEnabled) -> Bool {
+    if lhs.username != rhs.username {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.recoveryCodeHashes != rhs.recoveryCodeHashes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension QSMSecondFactorDisabled: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecondFactorDisabled"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}step\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.step) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.username.isEmpty {
+      try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularInt64Field(value: self.step, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMSecondFactorDisabled, rhs: QSMSecondFactorDisabled) -> Bool {
+    if lhs.username != rhs.username {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension QSMRecoveryCodesGenerated: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecoveryCodesGenerated"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}recovery_code_hashes\0\u{1}step\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.recoveryCodeHashes) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.step) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.username.isEmpty {
+      try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
+    }
+    if !self.recoveryCodeHashes.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.recoveryCodeHashes, fieldNumber: 2)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularInt64Field(value: self.step, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMRecoveryCodesGenerated, rhs: QSMRecoveryCodesGenerated) -> Bool {
+    if lhs.username != rhs.username {return false}
+    if lhs.recoveryCodeHashes != rhs.recoveryCodeHashes {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension QSMRecoveryCodeUsed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecoveryCodeUsed"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}index\0\u{1}method\0\u{1}remaining\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.method) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.remaining) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.username.isEmpty {
+      try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
+    }
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 2)
+    }
+    if !self.method.isEmpty {
+      try visitor.visitSingularStringField(value: self.method, fieldNumber: 3)
+    }
+    if self.remaining != 0 {
+      try visitor.visitSingularUInt32Field(value: self.remaining, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: QSMRecoveryCodeUsed, rhs: QSMRecoveryCodeUsed) -> Bool {
+    if lhs.username != rhs.username {return false}
+    if lhs.index != rhs.index {return false}
+    if lhs.method != rhs.method {return false}
+    if lhs.remaining != rhs.remaining {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }

@@ -69,6 +69,17 @@ public nonisolated struct QSMAccessDenied: Sendable {
 
     /// The source is over a rate limit (registrations, sends) set by the intrusion detection.
     case throttled // = 8
+
+    /// A second-factor call (ConfirmSecondFactor, DisableSecondFactor, NewRecoveryCodes) with a wrong or
+    /// already used code, or DisableSecondFactor with a wrong password.
+    case badSecondFactor // = 9
+
+    /// A second-factor call that does not fit the user's state: enrolment while the factor is on, a
+    /// confirmation with nothing to confirm or twice, a disable or new codes without the factor.
+    case secondFactorState // = 10
+
+    /// A code that is neither six digits nor a recovery code.
+    case malformedCode // = 11
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -86,6 +97,9 @@ public nonisolated struct QSMAccessDenied: Sendable {
       case 6: self = .accountLocked
       case 7: self = .usernameTaken
       case 8: self = .throttled
+      case 9: self = .badSecondFactor
+      case 10: self = .secondFactorState
+      case 11: self = .malformedCode
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -101,6 +115,9 @@ public nonisolated struct QSMAccessDenied: Sendable {
       case .accountLocked: return 6
       case .usernameTaken: return 7
       case .throttled: return 8
+      case .badSecondFactor: return 9
+      case .secondFactorState: return 10
+      case .malformedCode: return 11
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -116,6 +133,9 @@ public nonisolated struct QSMAccessDenied: Sendable {
       .accountLocked,
       .usernameTaken,
       .throttled,
+      .badSecondFactor,
+      .secondFactorState,
+      .malformedCode,
     ]
 
   }
@@ -301,7 +321,7 @@ nonisolated extension QSMAccessDenied: SwiftProtobuf.Message, SwiftProtobuf._Mes
 }
 
 nonisolated extension QSMAccessDenied.Reason: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_NOT_OWNER\0\u{1}REASON_NO_SESSION\0\u{1}REASON_EXPIRED_SESSION\0\u{1}REASON_REVOKED_SESSION\0\u{1}REASON_NOT_ADMIN\0\u{1}REASON_ACCOUNT_LOCKED\0\u{1}REASON_USERNAME_TAKEN\0\u{1}REASON_THROTTLED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_NOT_OWNER\0\u{1}REASON_NO_SESSION\0\u{1}REASON_EXPIRED_SESSION\0\u{1}REASON_REVOKED_SESSION\0\u{1}REASON_NOT_ADMIN\0\u{1}REASON_ACCOUNT_LOCKED\0\u{1}REASON_USERNAME_TAKEN\0\u{1}REASON_THROTTLED\0\u{1}REASON_BAD_SECOND_FACTOR\0\u{1}REASON_SECOND_FACTOR_STATE\0\u{1}REASON_MALFORMED_CODE\0")
 }
 
 nonisolated extension QSMRefusalsAggregated: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

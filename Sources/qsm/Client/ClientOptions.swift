@@ -154,12 +154,14 @@ enum PasswordInput {
         guard isatty(STDIN_FILENO) == 1 else {
             throw ValidationError("no terminal to ask for the password: use --password-stdin")
         }
-        FileHandle.standardError.write(Data(prompt.utf8))
         var original = termios()
         tcgetattr(STDIN_FILENO, &original)
         var silent = original
         silent.c_lflag &= ~tcflag_t(ECHO)
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        // The prompt only once echo is off: what is typed (or pasted) as soon as it shows is neither
+        // echoed nor flushed away by TCSAFLUSH.
+        FileHandle.standardError.write(Data(prompt.utf8))
         defer {
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
             FileHandle.standardError.write(Data("\n".utf8))

@@ -31,14 +31,19 @@ extension QSM {
     struct Login: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start a session; the token is kept in $QSM_HOME/session.json (mode 0600).")
-        @Argument var user: String
-        @Flag(name: .long, help: "Read the password from the first line of standard input.") var passwordStdin = false
+        @Argument(help: "The username.") var user: String
+        @Flag(name: .long, help: "Read the password from the first line of standard input (and a second-factor code, when one is needed, from the second).")
+        var passwordStdin = false
+        @Option(name: .long, help: "The second-factor code (6 digits, or a recovery code), instead of being asked for it.")
+        var code: String?
         @OptionGroup var options: ClientOptions
 
         func run() throws {
+            if let code { try CodeInput.check(code) }
             let password = try PasswordInput.read(prompt: "Password for \(user): ", fromStdin: passwordStdin)
             try runClient {
-                let reply = try options.connect().call("io.qsm.Broker.Login", ["username": user, "password": password])
+                let reply = try CodeInput.login(
+                    options.connect(), user: user, password: password, code: code, passwordStdin: passwordStdin)
                 guard let session = reply["session"] as? [String: Any], let token = session["token"] as? String else {
                     throw ConnectionError(description: "qsmd's Login reply has no session")
                 }

@@ -17,7 +17,7 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         "to": "the recipient", "peer": "the peer", "body": "the message", "mode": "--mode", "username": "the username",
         "password": "the password", "newPassword": "the new password", "messageId": "the message id", "limit": "--limit",
         "qubits": "--qubits", "noise": "--noise", "eavesdropper": "--eavesdrop", "basisBias": "--basis-bias",
-        "projection": "--projection", "window": "--window", "from": "--from", "cursor": "--cursor",
+        "projection": "--projection", "window": "--window", "from": "--from", "cursor": "--cursor", "code": "the code",
     ]
 
     /// Whether the daemon refused the call's input (exit status 64, as for the command line's own usage
@@ -31,6 +31,9 @@ struct VarlinkCallError: Error, CustomStringConvertible {
         let short = name.split(separator: ".").last.map(String.init) ?? name
         switch short {
         case "AuthenticationFailed": return "wrong username or password"
+        case "SecondFactorRequired": return "this account has a second factor: give its code (qsm login asks, or --code)"
+        case "SecondFactorNotEnabled": return "no second factor is on for this account (qsm mfa enable)"
+        case "SecondFactorAlreadyEnabled": return "the second factor is already on (qsm mfa disable first to enrol again)"
         case "AccountLocked": return "account locked after repeated failed logins: try again in \(p["retryAfterSeconds"] ?? "?") s"
         case "InvalidSession": return "not logged in (\(p["reason"] ?? "no session")): run qsm login USER"
         case "UserExists": return "the username \(p["username"] ?? "") is taken"
