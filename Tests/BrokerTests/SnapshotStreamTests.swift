@@ -33,6 +33,21 @@ struct SnapshotStreamTests {
             scenario.apply(decided.events, actor: "carol")
         }
         _ = scenario.loggedIn("dave")
+        // Carol's second factor: enrolled, confirmed, one recovery code spent.
+        scenario.given(.secondFactorStarted(QSMSecondFactorStarted.with {
+            $0.username = "carol"
+            $0.secret = QSMWrappedSecret.with { $0.keyID = "master:1"; $0.sealed = Data(repeating: 9, count: 36) }
+            $0.algorithm = "SHA1"
+        }), actor: "carol")
+        scenario.given(.secondFactorEnabled(QSMSecondFactorEnabled.with {
+            $0.username = "carol"
+            $0.step = 60_000_000
+            $0.recoveryCodeHashes = (0..<10).map { Data(repeating: UInt8($0), count: 32) }
+        }), actor: "carol")
+        scenario.given(.recoveryCodeUsed(QSMRecoveryCodeUsed.with {
+            $0.username = "carol"
+            $0.index = 3
+        }), actor: "carol")
         // A brute force on dave's account: failures, an alert and a lock.
         for _ in 0..<12 {
             scenario.given(.loginFailed(QSMLoginFailed.with {
@@ -46,6 +61,7 @@ struct SnapshotStreamTests {
         #expect(!state.ids.alerts.isEmpty && !state.ids.accountFailures.isEmpty, "the workload raised alerts")
         #expect(state.keyPools.pools.values.contains { $0.aesBlock != nil && !$0.pool.consumed.isEmpty })
         #expect(state.dashboard.counters.totalEncryptions >= 3 && !state.dashboard.minutes.isEmpty)
+        #expect(state.users.users.values.contains { $0.secondFactor != nil }, "a user has a second factor")
         return state
     }
 

@@ -152,11 +152,49 @@ public nonisolated struct SnapUser: Sendable {
   /// Clears the value of `lockedUntilUs`. Subsequent reads from it will return its default value.
   public mutating func clearLockedUntilUs() {self._lockedUntilUs = nil}
 
+  /// The TOTP second factor, once enrolment started.
+  public var secondFactor: SnapSecondFactor {
+    get {_secondFactor ?? SnapSecondFactor()}
+    set {_secondFactor = newValue}
+  }
+  /// Returns true if `secondFactor` has been explicitly set.
+  public var hasSecondFactor: Bool {self._secondFactor != nil}
+  /// Clears the value of `secondFactor`. Subsequent reads from it will return its default value.
+  public mutating func clearSecondFactor() {self._secondFactor = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _lockedUntilUs: Int64? = nil
+  fileprivate var _secondFactor: SnapSecondFactor? = nil
+}
+
+public nonisolated struct SnapSecondFactor: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Serialized qsm.events.v1.WrappedSecret: the TOTP secret sealed under the master key.
+  public var secret: Data = Data()
+
+  /// The position of the SecondFactorStarted event.
+  public var startedAt: UInt64 = 0
+
+  /// "SHA1" or "SHA256".
+  public var algorithm: String = String()
+
+  public var enabled: Bool = false
+
+  /// The highest time step a code was accepted for.
+  public var lastStep: Int64 = 0
+
+  /// Hex HMACs of the recovery codes by index; a spent code's entry is empty.
+  public var recoveryCodes: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct SnapSession: Sendable {
@@ -806,7 +844,7 @@ nonisolated extension SnapHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageI
 
 nonisolated extension SnapUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".User"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}password_hash\0\u{3}pqc_public_key\0\u{3}pqc_private_key\0\u{3}registered_at_us\0\u{3}credential_version\0\u{3}locked_until_us\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}password_hash\0\u{3}pqc_public_key\0\u{3}pqc_private_key\0\u{3}registered_at_us\0\u{3}credential_version\0\u{3}locked_until_us\0\u{3}second_factor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -821,6 +859,7 @@ nonisolated extension SnapUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.registeredAtUs) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.credentialVersion) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self._lockedUntilUs) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._secondFactor) }()
       default: break
       }
     }
@@ -852,6 +891,9 @@ nonisolated extension SnapUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     try { if let v = self._lockedUntilUs {
       try visitor.visitSingularInt64Field(value: v, fieldNumber: 7)
     } }()
+    try { if let v = self._secondFactor {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -863,6 +905,62 @@ nonisolated extension SnapUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if lhs.registeredAtUs != rhs.registeredAtUs {return false}
     if lhs.credentialVersion != rhs.credentialVersion {return false}
     if lhs._lockedUntilUs != rhs._lockedUntilUs {return false}
+    if lhs._secondFactor != rhs._secondFactor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SnapSecondFactor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecondFactor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}secret\0\u{3}started_at\0\u{1}algorithm\0\u{1}enabled\0\u{3}last_step\0\u{3}recovery_codes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.secret) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.startedAt) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.algorithm) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.lastStep) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.recoveryCodes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.secret.isEmpty {
+      try visitor.visitSingularBytesField(value: self.secret, fieldNumber: 1)
+    }
+    if self.startedAt != 0 {
+      try visitor.visitSingularUInt64Field(value: self.startedAt, fieldNumber: 2)
+    }
+    if !self.algorithm.isEmpty {
+      try visitor.visitSingularStringField(value: self.algorithm, fieldNumber: 3)
+    }
+    if self.enabled != false {
+      try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 4)
+    }
+    if self.lastStep != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastStep, fieldNumber: 5)
+    }
+    if !self.recoveryCodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.recoveryCodes, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SnapSecondFactor, rhs: SnapSecondFactor) -> Bool {
+    if lhs.secret != rhs.secret {return false}
+    if lhs.startedAt != rhs.startedAt {return false}
+    if lhs.algorithm != rhs.algorithm {return false}
+    if lhs.enabled != rhs.enabled {return false}
+    if lhs.lastStep != rhs.lastStep {return false}
+    if lhs.recoveryCodes != rhs.recoveryCodes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -130,6 +130,16 @@ extension UsersProjection.User {
             $0.registeredAtUs = registeredAt
             $0.credentialVersion = credentialVersion
             if let lockedUntil { $0.lockedUntilUs = lockedUntil }
+            if let factor = secondFactor {
+                $0.secondFactor = SnapSecondFactor.with {
+                    $0.secret = factor.secret
+                    $0.startedAt = factor.startedAt
+                    $0.algorithm = factor.algorithm
+                    $0.enabled = factor.enabled
+                    $0.lastStep = factor.lastStep
+                    $0.recoveryCodes = factor.recoveryCodes
+                }
+            }
         }
     }
 
@@ -137,7 +147,13 @@ extension UsersProjection.User {
         self.init(
             passwordHash: record.passwordHash, pqcPublicKey: record.pqcPublicKey, pqcPrivateKey: record.pqcPrivateKey,
             registeredAt: record.registeredAtUs, credentialVersion: record.credentialVersion,
-            lockedUntil: record.hasLockedUntilUs ? record.lockedUntilUs : nil)
+            lockedUntil: record.hasLockedUntilUs ? record.lockedUntilUs : nil,
+            secondFactor: record.hasSecondFactor
+                ? UsersProjection.SecondFactor(
+                    secret: record.secondFactor.secret, startedAt: record.secondFactor.startedAt,
+                    algorithm: record.secondFactor.algorithm, enabled: record.secondFactor.enabled,
+                    lastStep: record.secondFactor.lastStep, recoveryCodes: record.secondFactor.recoveryCodes)
+                : nil)
     }
 }
 
