@@ -131,7 +131,14 @@ struct LimitTests {
                 #expect(try clients[1].receive()?.error == nil)
                 #expect(try clients[0].receive()?.parameters["index"] as? Int == 1)
                 #expect(try clients[2].call(#"{"method":"org.example.test.Echo","parameters":{"text":"x"}}"#).error == nil)
-                let usage = server.usage(uid: getuid())
+                // The server counts a call finished after writing its last reply, so the client can read
+                // that reply first: give the count a moment to settle.
+                var usage = server.usage(uid: getuid())
+                let deadline = Date().addingTimeInterval(5)
+                while !(usage.calls == 0 && usage.streams == 0), Date() < deadline {
+                    usleep(10_000)
+                    usage = server.usage(uid: getuid())
+                }
                 #expect(usage.connections == 3 && usage.calls == 0 && usage.streams == 0, "\(usage)")
             }
         }
