@@ -104,8 +104,8 @@ public enum MessageTables {
         var more = 0
         try tables.scanBackward(in: inbox, prefix: userPrefix(user), below: nil) { key, value in
             let position = decode64(key[(key.count - 8)...])
-            let read = try tables.value(in: reads, key: key)
-            guard !unreadOnly || read == nil else { return true }
+            // The read mark is looked up only where it matters: the filter, and the page's own entries.
+            if unreadOnly, try tables.value(in: reads, key: key) != nil { return true }
             total += 1
             guard before.map({ position < $0 }) ?? true else { return true }
             if page.count < limit {
