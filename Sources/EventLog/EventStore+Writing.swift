@@ -154,8 +154,8 @@ extension EventStore {
                         for name in names {
                             guard let dbi = dbs.tables[name] else { continue }
                             try check(mdb_drop(txn.handle, dbi, 0), "mdb_drop")
-                            for (key, value) in image.tables[name] ?? [:] {
-                                try tables.put(TableRow(table: name, key: key, value: value))
+                            for row in image.rows(in: name) {
+                                try tables.put(TableRow(table: name, key: row.key, value: row.value))
                             }
                         }
                     }

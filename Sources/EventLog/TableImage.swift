@@ -5,40 +5,55 @@ import Crypto
 /// The writer's tables in memory: what a rebuild folds the log into before comparing it with the tables
 /// on disk (and, when asked, replacing them), and what tests fold their given events into.
 public struct TableImage: TableReading, Sendable, Equatable {
+    /// A row's key, hashed as one run of bytes (an array of bytes hashes byte by byte, which was most of
+    /// a rebuild's time in the image).
+    struct Key: Hashable, Sendable {
+        let bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
     /// Rows by table name, then by key.
-    public private(set) var tables: [String: [[UInt8]: [UInt8]]] = [:]
+    private var tables: [String: [Key: [UInt8]]] = [:]
 
     /// No rows.
     public init() {}
 
     /// Writes `row` as the writer would.
     public mutating func apply(_ row: TableRow) {
-        if row.keepExisting, tables[row.table]?[row.key] != nil { return }
-        tables[row.table, default: [:]][row.key] = row.value
+        let key = Key(bytes: row.key)
+        if row.keepExisting, tables[row.table]?[key] != nil { return }
+        tables[row.table, default: [:]][key] = row.value
     }
 
     public func value(in table: String, key: [UInt8]) -> [UInt8]? {
-        tables[table]?[key]
+        tables[table]?[Key(bytes: key)]
     }
 
     public func scanBackward(in table: String, prefix: [UInt8], below: [UInt8]?, _ body: ([UInt8], [UInt8]) throws -> Bool) rethrows {
         guard let rows = tables[table] else { return }
-        for key in rows.keys.sorted(by: Self.ascending).reversed() where key.starts(with: prefix) {
+        for key in rows.keys.map(\.bytes).sorted(by: Self.ascending).reversed() where key.starts(with: prefix) {
             if let below, !Self.ascending(key, below) { continue }
-            guard try body(key, rows[key] ?? []) else { return }
+            guard try body(key, rows[Key(bytes: key)] ?? []) else { return }
         }
     }
 
     /// Rows in `table`.
     public func count(in table: String) -> Int { tables[table]?.count ?? 0 }
 
+    /// The rows of `table`, in no particular order.
+    public func rows(in table: String) -> [(key: [UInt8], value: [UInt8])] {
+        (tables[table] ?? [:]).map { ($0.key.bytes, $0.value) }
+    }
+
     /// The digest of `names`, as ``EventStore/tableDigest(_:)`` computes it from disk.
     public func digest(of names: [String]) -> String {
         var hash = TableDigest()
         for name in names {
             hash.table(name)
-            let rows = tables[name] ?? [:]
-            for key in rows.keys.sorted(by: Self.ascending) { hash.row(key, rows[key] ?? []) }
+            for row in rows(in: name).sorted(by: { Self.ascending($0.key, $1.key) }) { hash.row(row.key, row.value) }
         }
         return hash.finish()
     }

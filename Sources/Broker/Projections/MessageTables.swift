@@ -153,7 +153,12 @@ public enum MessageTables {
     }
 
     static func userKey(_ user: String, _ position: UInt64) -> [UInt8] {
-        userPrefix(user) + be64(position)
+        var key: [UInt8] = []
+        key.reserveCapacity(user.utf8.count + 9)
+        key += user.utf8
+        key.append(0)
+        withUnsafeBytes(of: position.bigEndian) { key += $0 }
+        return key
     }
 
     static func be64(_ value: UInt64) -> [UInt8] {
