@@ -1,8 +1,9 @@
-import Broker
+@testable import Broker
 import EventLog
 import Foundation
 import QSMEvents
 import QSMTesting
+import SwiftProtobuf
 import Testing
 
 /// The inbox, message index and history live in LMDB tables written with their events: served from
@@ -81,5 +82,21 @@ struct MessageTablesTests {
         #expect(try await broker.rebuild(caller: Peers.admin).differences.isEmpty)
         #expect(try await broker.historyPage(token: token, caller: Peers.bob).total > 3)
         await broker.close()
+    }
+
+    @Test func aNameWithANulByteNeverLandsInAnotherUsersHistory() throws {
+        var scenario = DeciderScenario()
+        scenario.registered("bob")
+        let token = scenario.loggedIn("bob")
+        let before = try scenario.historyPage(token, limit: 100)
+        for typed in ["bob\u{0}x", "bob\u{0}", "bob"] {
+            scenario.given(.loginFailed(QSMLoginFailed.with {
+                $0.username = typed
+                $0.reason = .unknownUser
+            }), actor: typed)
+        }
+        let after = try scenario.historyPage(token, limit: 100)
+        #expect(after.total == before.total + 1, "only the failure typed as bob is bob's")
+        #expect(after.positions.first == scenario.state.position)
     }
 }

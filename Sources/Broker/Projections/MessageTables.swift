@@ -40,7 +40,9 @@ public enum MessageTables {
     /// holds every earlier event's rows.
     public static func rows(for event: QSMEvent, tables: some TableReading) throws -> [TableRow] {
         var rows: [TableRow] = []
-        for user in HistoryLines.users(concernedBy: event) {
+        // A name with a 0x00 byte (only ever typed at a failed login: no such user can exist) would sort
+        // inside another user's rows ("bob\0x" under "bob"), so it gets no history row.
+        for user in HistoryLines.users(concernedBy: event) where !user.utf8.contains(0) {
             rows.append(TableRow(table: history, key: userKey(user, event.position), value: []))
         }
         switch event.body {
