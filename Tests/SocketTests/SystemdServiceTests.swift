@@ -37,22 +37,23 @@ struct SystemdServiceTests {
             ["--listen", socket, "--fdname=varlink", "--setenv=NOTIFY_SOCKET=\(notify.address)",
              Products.qsmd, "--data", directory.appending("data"), "--socket", directory.appending("unused.sock")],
             environment: Self.environment([:]))
+        defer { child.kill() }
         // systemd-socket-activate binds and listens, and starts qsmd (in its own process) on the first
         // connection: this call is what starts it, and it waits in the backlog meanwhile.
         try await Self.waitForFile(socket)
         let connection = try RawVarlink(socket)
-        let info = try connection.call("org.varlink.service.GetInfo")
+        let info = try connection.call("org.varlink.service.GetInfo", timeout: .seconds(20))
         #expect(info.error == nil)
         #expect(info["product"] as? String == "qsmd")
         #expect((info["interfaces"] as? [String])?.contains("io.qsm.Broker") == true)
 
-        let ready = try #require(notify.receive("READY=1"), "no READY=1: \(child.standardError)")
+        let ready = try #require(notify.receive("READY=1", timeout: .seconds(20)), "no READY=1: \(child.standardError)")
         #expect(ready.status?.contains("log position") == true)
         #expect(!FileManager.default.fileExists(atPath: directory.appending("unused.sock")), "--socket is not bound when a socket is inherited")
         #expect(child.standardError.contains("socket=\(socket)"), "the ready line names the inherited socket")
 
         child.kill(SIGTERM)
-        #expect(notify.receive("STOPPING=1") != nil)
+        #expect(notify.receive("STOPPING=1", timeout: .seconds(20)) != nil)
         #expect(try await child.wait() == 0, "\(child.standardError)")
         // The socket belongs to whoever bound it (systemd keeps listening for the next start).
         #expect(FileManager.default.fileExists(atPath: socket))
@@ -65,14 +66,15 @@ struct SystemdServiceTests {
         let child = try ChildProcess(
             Products.qsmd, ["--data", directory.appending("data"), "--socket", socket],
             environment: Self.environment(["NOTIFY_SOCKET": notify.address]))
-        let ready = try #require(notify.receive("READY=1"), "no READY=1: \(child.standardError)")
+        defer { child.kill() }
+        let ready = try #require(notify.receive("READY=1", timeout: .seconds(20)), "no READY=1: \(child.standardError)")
         // READY=1 comes once the socket serves: a client may connect the moment systemd says started.
         #expect(Daemon.answers(socket))
         #expect(ready.status == "Serving at log position 0")
         #expect(notify.receive(timeout: .milliseconds(300)) == nil, "nothing but READY=1 without WATCHDOG_USEC")
 
         child.kill(SIGTERM)
-        let stopping = try #require(notify.receive("STOPPING=1"))
+        let stopping = try #require(notify.receive("STOPPING=1", timeout: .seconds(20)))
         #expect(!stopping.has("READY=1"))
         #expect(try await child.wait() == 0, "\(child.standardError)")
     }
@@ -85,8 +87,9 @@ struct SystemdServiceTests {
             environment: Self.environment([
                 "NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "400000", "WATCHDOG_PID": "\(0)",
             ]))
+        defer { child.kill() }
         // WATCHDOG_PID names another process: the watchdog is not qsmd's, so no pings.
-        #expect(notify.receive("READY=1") != nil, "\(child.standardError)")
+        #expect(notify.receive("READY=1", timeout: .seconds(20)) != nil, "\(child.standardError)")
         #expect(notify.receive("WATCHDOG=1", timeout: .seconds(1)) == nil)
         child.kill(SIGTERM)
         #expect(try await child.wait() == 0)
@@ -95,7 +98,7 @@ struct SystemdServiceTests {
             Products.qsmd, ["--data", directory.appending("data"), "--socket", directory.appending("qsm.sock")],
             environment: Self.environment(["NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "400000"]))
         defer { pinged.kill() }
-        #expect(notify.receive("READY=1") != nil, "\(pinged.standardError)")
+        #expect(notify.receive("READY=1", timeout: .seconds(20)) != nil, "\(pinged.standardError)")
         var pings: [NotifyListener.Message] = []
         while pings.count < 8, let ping = notify.receive("WATCHDOG=1", timeout: .seconds(5)) { pings.append(ping) }
         #expect(pings.count == 8)
@@ -117,6 +120,12 @@ struct SystemdServiceTests {
     ) async throws {
         let child = try ChildProcess(executable, arguments, environment: Self.environment(environment))
         try trigger?()
+        // A qsmd that does not refuse would serve on: it is stopped after a while, and fails the status.
+        let stopper = Task {
+            try await Task.sleep(for: .seconds(20))
+            child.kill()
+        }
+        defer { stopper.cancel() }
         #expect(try await child.wait() == status, "\(child.standardError)")
         // systemd-socket-activate's own lines (where it starts qsmd) are not qsmd's.
         let ours = ["Listening on ", "Communication attempt on fd ", "Execing "]
