@@ -159,6 +159,27 @@ struct SystemdServiceTests {
         }
     }
 
+    /// A socket named for nothing qsmd serves, and (until qsmd serves one) the web face's gateway socket.
+    @Test(arguments: [
+        ("qsmd.socket", "socket named qsmd.socket is not one qsmd serves"),
+        ("gateway", "this qsmd does not serve a gateway socket"),
+    ])
+    func refusesASocketItWouldNotServe(name: String, words: String) async throws {
+        let directory = try TemporaryDirectory(prefix: "qsm-fdname")
+        let data = directory.appending("data")
+        let socket = directory.appending("qsmd.sock")
+        try await expectRefusal(
+            Self.activate, ["--listen", socket, "--fdname=\(name)", Products.qsmd, "--data", data], environment: [:],
+            status: 78, saying: words, data: data
+        ) {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !FileManager.default.fileExists(atPath: socket), ContinuousClock.now < deadline { usleep(10_000) }
+            // The connection starts qsmd; it is refused with the listening socket's closing.
+            let fd = socket_(socket)
+            if fd >= 0 { close(fd) }
+        }
+    }
+
     @Test func refusesANotifySocketThatIsNotThere() async throws {
         let directory = try TemporaryDirectory(prefix: "qsm-nonotify")
         let data = directory.appending("data")
