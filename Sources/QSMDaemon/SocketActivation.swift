@@ -42,7 +42,8 @@ public struct SocketActivation: Sendable, Equatable {
         let pidText = environment["LISTEN_PID"] ?? ""
         guard let pid = Int32(pidText) else { throw .malformed(variable: "LISTEN_PID", value: pidText) }
         guard pid == processID else { throw .otherProcess(listenPID: pid, processID: processID) }
-        let names = environment["LISTEN_FDNAMES"].map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+        let names =
+            environment["LISTEN_FDNAMES"].map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
             ?? Array(repeating: "unknown", count: Int(count))
         guard names.count == Int(count) else { throw .nameCount(descriptors: Int(count), names: names.count) }
 
@@ -83,14 +84,17 @@ public enum SocketActivationError: Error, Sendable, Equatable, CustomStringConve
         switch self {
         case .malformed(let variable, let value): "\(variable)=\(value) is not a count or process id"
         case .otherProcess(let listenPID, let processID):
-            "LISTEN_PID=\(listenPID) names another process (this is \(processID)): its LISTEN_FDS sockets are not for qsmd"
+            "LISTEN_PID=\(listenPID) names another process (this is \(processID)): "
+                + "its LISTEN_FDS sockets are not for qsmd"
         case .nameCount(let descriptors, let names):
             "LISTEN_FDNAMES names \(names) sockets but LISTEN_FDS passes \(descriptors)"
         case .unknownName(let name):
-            "socket named \(name) is not one qsmd serves (FileDescriptorName= \(SocketActivation.mainName) or \(SocketActivation.gatewayName))"
+            "socket named \(name) is not one qsmd serves "
+                + "(FileDescriptorName= \(SocketActivation.mainName) or \(SocketActivation.gatewayName))"
         case .duplicate(let name): "two sockets are named \(name)"
         case .wrongSocket(let name, let descriptor, let found):
-            "socket \(name) (descriptor \(descriptor)) is \(found), not a listening Unix stream socket (ListenStream=, Accept=no)"
+            "socket \(name) (descriptor \(descriptor)) is \(found), "
+                + "not a listening Unix stream socket (ListenStream=, Accept=no)"
         }
     }
 }
@@ -98,7 +102,9 @@ public enum SocketActivationError: Error, Sendable, Equatable, CustomStringConve
 /// Checks of a descriptor's kind by fstat and getsockopt.
 enum ListeningSocket {
     static func check(_ descriptor: Int32, name: String) throws(SocketActivationError) {
-        func wrong(_ found: String) -> SocketActivationError { .wrongSocket(name: name, descriptor: descriptor, found: found) }
+        func wrong(_ found: String) -> SocketActivationError {
+            .wrongSocket(name: name, descriptor: descriptor, found: found)
+        }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw wrong("not open") }
         guard status.st_mode & S_IFMT == S_IFSOCK else { throw wrong("not a socket") }

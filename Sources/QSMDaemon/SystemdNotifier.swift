@@ -73,7 +73,8 @@ public final class SystemdNotifier: Sendable {
     @discardableResult
     public func send(_ fields: [String]) -> Bool {
         let message = Array(fields.joined(separator: "\n").utf8)
-        return message.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == message.count
+        let sent = message.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent == message.count
     }
 }
 

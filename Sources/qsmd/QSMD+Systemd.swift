@@ -34,8 +34,8 @@ extension QSMD {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue
             else {
-                logger.critical(
-                    "The data directory \(dataDirectory) is missing (--require-data-directory): is its volume mounted, or its backup restored?")
+                let reason = "is its volume mounted, or its backup restored?"
+                logger.critical("The data directory \(dataDirectory) is missing (--require-data-directory): \(reason)")
                 throw ExitCode(66)  // EX_NOINPUT
             }
         }

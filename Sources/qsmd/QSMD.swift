@@ -152,8 +152,9 @@ struct QSMD: AsyncParsableCommand {
         ]
         let socketServer = VarlinkServer(
             configuration: server, interfaces: metrics?.instrument(interfaces) ?? interfaces, logger: logger)
-        // Started in this order and stopped in reverse: the socket stops taking calls and drains, then
-        // the broker commits what is queued and closes the log, then the metrics endpoint goes.
+        // Started in this order and stopped in reverse: systemd hears STOPPING=1, the socket stops taking
+        // calls and drains, then the broker commits what is queued and closes the log, then the metrics
+        // endpoint goes.
         var services: [any Service] = metrics.map { [$0] } ?? []
         services.append(BrokerService(broker: broker, logger: logger))
         let readiness = Readiness()

@@ -49,7 +49,9 @@ struct SystemdServiceTests {
 
         let ready = try #require(notify.receive("READY=1", timeout: .seconds(20)), "no READY=1: \(child.standardError)")
         #expect(ready.status?.contains("log position") == true)
-        #expect(!FileManager.default.fileExists(atPath: directory.appending("unused.sock")), "--socket is not bound when a socket is inherited")
+        #expect(
+            !FileManager.default.fileExists(atPath: directory.appending("unused.sock")),
+            "--socket is not bound when a socket is inherited")
         #expect(child.standardError.contains("socket=\(socket)"), "the ready line names the inherited socket")
 
         child.kill(SIGTERM)
