@@ -33,11 +33,17 @@ public struct VarlinkService: Service {
     let logger: Logger
     /// The log's head, for the ready line.
     let head: @Sendable () -> UInt64
+    /// Settled once the socket serves, for the service manager's `READY=1`.
+    let readiness: Readiness?
 
-    /// A service for `server`; `head` gives the position the ready line reports.
-    public init(server: VarlinkServer, logger: Logger, head: @escaping @Sendable () -> UInt64) {
+    /// A service for `server`; `head` gives the position the ready line reports; `readiness`, when given,
+    /// is settled once the socket serves.
+    public init(
+        server: VarlinkServer, logger: Logger, readiness: Readiness? = nil, head: @escaping @Sendable () -> UInt64
+    ) {
         self.server = server
         self.logger = logger
+        self.readiness = readiness
         self.head = head
     }
 
@@ -50,6 +56,7 @@ public struct VarlinkService: Service {
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
         logger.info("qsmd ready", metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head())"])
+        readiness?.settle(true)
         try? await gracefulShutdown()
         logger.info("Shutting down: finishing running calls")
         await server.stop()

@@ -20,6 +20,11 @@ struct QSMD: AsyncParsableCommand {
             key in DIR/master.key (mode 0600). Serves io.qsm.Broker and io.qsm.Admin over Varlink on a Unix \
             socket (default DIR/qsm.sock, mode 0660) until SIGTERM or SIGINT, then lets running calls finish, \
             commits, and exits with status 0. io.qsm.Admin is for root, qsmd's own uid and --admin-group.
+
+            Under systemd (see docs/operations.md) qsmd takes its listening socket from the service manager \
+            (LISTEN_FDS, the socket named varlink; --socket is then ignored), sends READY=1, STOPPING=1, \
+            STATUS= and, when WATCHDOG_USEC is set, WATCHDOG=1 to NOTIFY_SOCKET, and logs to standard error \
+            for the journal.
             """,
         version: Release.version)
 
@@ -52,6 +57,11 @@ struct QSMD: AsyncParsableCommand {
             + "file's key when it is another), recording the replacement in the log. Without it qsmd refuses to start."))
     var newSigningKey = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Refuse to start (status 66) when DIR is missing instead of creating it: a service whose volume is not "
+            + "mounted or whose backup is not restored must not begin an empty log."))
+    var requireDataDirectory = false
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -82,8 +92,9 @@ struct QSMD: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "qsmd")
-        let metrics = try await startMetrics(logger: logger)
         let dataDirectory = URL(fileURLWithPath: data).standardizedFileURL.path
+        let handover = try serviceManagerHandover(dataDirectory: dataDirectory, logger: logger)
+        let metrics = try await startMetrics(logger: logger)
         let settings: DaemonSettings
         do {
             settings = try DaemonSettings(file: config)
@@ -96,9 +107,10 @@ struct QSMD: AsyncParsableCommand {
         if let witness = witness ?? settings.witnessFile { configuration.witnessPath = witness }
         configuration.acceptDamagedLog = acceptDamagedLog
         configuration.replaceSigningKey = newSigningKey
-        let socketPath = socket ?? dataDirectory + "/qsm.sock"
+        let inherited = handover.activation?.main
+        let socketPath = handover.activation?.mainDescription ?? socket ?? dataDirectory + "/qsm.sock"
         // Before anything is created: a start that cannot serve must leave no data directory, log or keys.
-        do { try VarlinkServer.checkSocketPath(socketPath) } catch {
+        do { if inherited == nil { try VarlinkServer.checkSocketPath(socketPath) } } catch {
             logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
@@ -129,6 +141,7 @@ struct QSMD: AsyncParsableCommand {
             socketPath: socketPath,
             info: VarlinkServiceInfo(vendor: "qsm", product: "qsmd", version: Release.version, url: "https://github.com/qsm/qsm"))
         settings.apply(to: &server)
+        server.inheritedSocket = inherited
         // Administrators are not limited per uid and may use the reserved connections.
         server.isPrivileged = { peer in admins.isAdmin(peer) }
         raiseOpenFileLimit(toServe: server.maxConnections, logger: logger)
@@ -139,11 +152,22 @@ struct QSMD: AsyncParsableCommand {
         ]
         let socketServer = VarlinkServer(
             configuration: server, interfaces: metrics?.instrument(interfaces) ?? interfaces, logger: logger)
-        // Started in this order and stopped in reverse: the socket stops taking calls and drains, then
-        // the broker commits what is queued and closes the log, then the metrics endpoint goes.
+        // Started in this order and stopped in reverse: systemd hears STOPPING=1, the socket stops taking
+        // calls and drains, then the broker commits what is queued and closes the log, then the metrics
+        // endpoint goes.
         var services: [any Service] = metrics.map { [$0] } ?? []
         services.append(BrokerService(broker: broker, logger: logger))
-        services.append(VarlinkService(server: socketServer, logger: logger) { (try? broker.log.head().position) ?? 0 })
+        let readiness = Readiness()
+        services.append(
+            VarlinkService(server: socketServer, logger: logger, readiness: readiness) {
+                (try? broker.log.head().position) ?? 0
+            })
+        if let notifier = handover.notifier {
+            services.append(
+                SystemdNotifyService(notifier: notifier, readiness: readiness, logger: logger) {
+                    "Serving at log position \((try? broker.log.head().position) ?? 0)"
+                })
+        }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

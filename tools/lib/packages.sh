@@ -25,3 +25,6 @@ QSM_TEST_PACKAGES=(python3-lmdb python3-protobuf protobuf-compiler python3-venv)
 QSM_TEST_PACKAGES+=(chromium fonts-dejavu-core)
 # The second factor's QR code is read back: its SVG rendered to PNG (librsvg) and decoded (zbar).
 QSM_TEST_PACKAGES+=(zbar-tools librsvg2-bin)
+# tools/package: man pages need python3 (Debian's); the package is checked by lintian and installed into a
+# throwaway Debian root made by debootstrap (tools/test-package).
+QSM_PACKAGE_PACKAGES=(dpkg-dev lintian debootstrap python3)

@@ -106,6 +106,10 @@ public final class VarlinkServer: Sendable {
             state.lifecycle = .starting
         }
         let path = configuration.socketPath
+        if let inherited = configuration.inheritedSocket {
+            try await serveInherited(inherited)
+            return
+        }
         try SocketFile.prepare(path)
         // Bound in a private directory and renamed into place once it has its mode: bound in place, the
         // socket is briefly connectable with the mode the umask leaves (issue 16: uid 65534 connected in
@@ -114,7 +118,10 @@ public final class VarlinkServer: Sendable {
         let bindPath = staging.map { $0 + "/s" } ?? path
         let server: NIOAsyncChannel<Accepted, Never>
         do {
-            server = try await bind(bindPath)
+            server = try await bind { bootstrap, initializer in
+                try await bootstrap.bind(
+                    unixDomainSocketPath: bindPath, cleanupExistingSocketFile: false, childChannelInitializer: initializer)
+            }
         } catch {
             if let staging { rmdir(staging) }
             throw error
@@ -130,7 +137,19 @@ public final class VarlinkServer: Sendable {
             }
             throw error
         }
-        let inode = SocketFile.inode(path)
+        accept(on: server, inode: SocketFile.inode(path))
+    }
+
+    /// Serves a socket someone else bound and listens on; its file is theirs, so no inode is recorded
+    /// and ``stop()`` leaves it in place.
+    private func serveInherited(_ descriptor: Int32) async throws {
+        let server = try await bind { bootstrap, initializer in
+            try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+        }
+        accept(on: server, inode: nil)
+    }
+
+    private func accept(on server: NIOAsyncChannel<Accepted, Never>, inode: UInt64?) {
         let task = Task { await self.serve(server) }
         state.withLock { state in
             state.serverChannel = server.channel
@@ -139,7 +158,7 @@ public final class VarlinkServer: Sendable {
             // A stop() that came while binding has already begun; it finds the channel on its own.
             if case .starting = state.lifecycle { state.lifecycle = .serving }
         }
-        logger.info("Listening", metadata: ["varlink.socket": "\(path)"])
+        logger.info("Listening", metadata: ["varlink.socket": "\(configuration.socketPath)"])
     }
 
     /// Stops gracefully: closes the listening socket, lets running calls finish (up to the grace period),
@@ -209,46 +228,51 @@ public final class VarlinkServer: Sendable {
     private typealias Accepted = (channel: NIOAsyncChannel<InboundFrame, ByteBuffer>, peer: PeerCredentials,
         activity: ConnectionActivity, gate: InputGate)
 
-    private func bind(_ path: String) async throws -> NIOAsyncChannel<Accepted, Never> {
+    private typealias Binding = @Sendable (
+        ServerBootstrap, _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Accepted>
+    ) async throws -> NIOAsyncChannel<Accepted, Never>
+
+    /// Configures a bootstrap and lets `binding` bind it (to a path, or to an inherited descriptor).
+    private func bind(_ binding: Binding) async throws -> NIOAsyncChannel<Accepted, Never> {
         let configuration = self.configuration
         let ledger = self.ledger
         let watermark = max(configuration.outboundHighWatermark, 2)
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             // One socket read per read event: InputBudget can hold the next one, so a connection reads at
             // most one buffer (64 KiB) past its input limit.
             .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: watermark / 2, high: watermark))
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
-                PeerCredentialsReader.read(channel).flatMapThrowing { peer in
-                    let activity = ConnectionActivity()
-                    let gate = InputGate(uid: peer.uid, privileged: configuration.isPrivileged(peer), ledger: ledger)
-                    let operations = channel.pipeline.syncOperations
-                    try operations.addHandler(
-                        InputBudget(
-                            gate: gate, activity: activity,
-                            heldTimeout: .nanoseconds(Self.nanoseconds(configuration.stallTimeout))))
-                    try operations.addHandler(
-                        ByteToMessageHandler(NULFrameDecoder(maxFrameSize: configuration.maxFrameSize)))
-                    try operations.addHandler(
-                        ConnectionGuard(
-                            idleTimeout: .nanoseconds(Self.nanoseconds(configuration.idleTimeout)),
-                            stallTimeout: .nanoseconds(Self.nanoseconds(configuration.stallTimeout)),
-                            activity: activity))
-                    let wrapped = try NIOAsyncChannel<InboundFrame, ByteBuffer>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
-                    let held = self.state.withLock { state in
-                        guard !state.unservedClosed else { return false }
-                        state.unserved[ObjectIdentifier(channel)] = wrapped
-                        return true
-                    }
-                    // Accepted after stop() closed the unserved ones: nobody will serve it; finish it here.
-                    if !held { Task { await Self.closeUnserved(wrapped) } }
-                    return (wrapped, peer, activity, gate)
+        return try await binding(bootstrap) { channel in
+            PeerCredentialsReader.read(channel).flatMapThrowing { peer in
+                let activity = ConnectionActivity()
+                let gate = InputGate(uid: peer.uid, privileged: configuration.isPrivileged(peer), ledger: ledger)
+                let operations = channel.pipeline.syncOperations
+                try operations.addHandler(
+                    InputBudget(
+                        gate: gate, activity: activity,
+                        heldTimeout: .nanoseconds(Self.nanoseconds(configuration.stallTimeout))))
+                try operations.addHandler(
+                    ByteToMessageHandler(NULFrameDecoder(maxFrameSize: configuration.maxFrameSize)))
+                try operations.addHandler(
+                    ConnectionGuard(
+                        idleTimeout: .nanoseconds(Self.nanoseconds(configuration.idleTimeout)),
+                        stallTimeout: .nanoseconds(Self.nanoseconds(configuration.stallTimeout)),
+                        activity: activity))
+                let wrapped = try NIOAsyncChannel<InboundFrame, ByteBuffer>(
+                    wrappingChannelSynchronously: channel,
+                    configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
+                let held = self.state.withLock { state in
+                    guard !state.unservedClosed else { return false }
+                    state.unserved[ObjectIdentifier(channel)] = wrapped
+                    return true
                 }
+                // Accepted after stop() closed the unserved ones: nobody will serve it; finish it here.
+                if !held { Task { await Self.closeUnserved(wrapped) } }
+                return (wrapped, peer, activity, gate)
             }
+        }
     }
 
     private func serve(_ server: NIOAsyncChannel<Accepted, Never>) async {

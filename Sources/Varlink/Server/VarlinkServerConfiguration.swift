@@ -6,6 +6,10 @@ public struct VarlinkServerConfiguration: Sendable {
     public var socketPath: String
     /// The socket file's mode, set right after bind.
     public var socketMode: UInt32 = 0o660
+    /// A listening Unix stream socket to serve instead of binding ``socketPath``: one systemd (or another
+    /// service manager) bound and handed over. Its owner made the file and its mode, so the server sets no
+    /// mode and leaves the file in place when it stops; ``socketPath`` then only names it in logs.
+    public var inheritedSocket: Int32?
     /// What `org.varlink.service.GetInfo` reports.
     public var info: VarlinkServiceInfo
     /// The largest message accepted, in bytes without its NUL. Larger ones get `FrameTooLarge` and a close.
