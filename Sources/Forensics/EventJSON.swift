@@ -77,6 +77,7 @@ public enum EventJSON {
         switch body {
         case .userRegistered(let e):
             unknown = e.unknownFields.data
+            if !e.ignoredOrigin.isEmpty { json.key("ignoredOrigin"); json.string(e.ignoredOrigin) }
             json.key("passwordHash"); json.string(e.passwordHash)
             if e.hasPqcPrivateKey { json.key("pqcPrivateKey"); wrapped(e.pqcPrivateKey, &json) }
             json.key("pqcPublicKey"); json.hex(e.pqcPublicKey)
@@ -90,11 +91,13 @@ public enum EventJSON {
         case .loginSucceeded(let e):
             unknown = e.unknownFields.data
             json.key("expiresAtUs"); json.number(e.expiresAtUs)
+            if !e.ignoredOrigin.isEmpty { json.key("ignoredOrigin"); json.string(e.ignoredOrigin) }
             json.key("sessionId"); json.hex(e.sessionID)
             if e.hasSessionPrivateKey { json.key("sessionPrivateKey"); wrapped(e.sessionPrivateKey, &json) }
             json.key("username"); json.string(e.username)
         case .loginFailed(let e):
             unknown = e.unknownFields.data
+            if !e.ignoredOrigin.isEmpty { json.key("ignoredOrigin"); json.string(e.ignoredOrigin) }
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.loginFailedReason, &json)
             json.key("source"); json.string(e.source)
             json.key("username"); json.string(e.username)

@@ -33,11 +33,17 @@ public struct VarlinkService: Service {
     let logger: Logger
     /// The log's head, for the ready line.
     let head: @Sendable () -> UInt64
+    /// The ready line: scripts wait for "qsmd ready", which the ordinary socket's service prints last.
+    let readyLine: Logger.Message
 
     /// A service for `server`; `head` gives the position the ready line reports.
-    public init(server: VarlinkServer, logger: Logger, head: @escaping @Sendable () -> UInt64) {
+    public init(
+        server: VarlinkServer, logger: Logger, readyLine: Logger.Message = "qsmd ready",
+        head: @escaping @Sendable () -> UInt64
+    ) {
         self.server = server
         self.logger = logger
+        self.readyLine = readyLine
         self.head = head
     }
 
@@ -49,7 +55,7 @@ public struct VarlinkService: Service {
             logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
-        logger.info("qsmd ready", metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head())"])
+        logger.info(readyLine, metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head())"])
         try? await gracefulShutdown()
         logger.info("Shutting down: finishing running calls")
         await server.stop()

@@ -133,6 +133,7 @@ struct RegisterCommand: BrokerCommand {
             $0.passwordHash = credentials.passwordHash
             $0.pqcPublicKey = credentials.publicKey
             $0.pqcPrivateKey = credentials.wrappedPrivateKey
+            $0.ignoredOrigin = decision.caller.ignoredOrigin ?? ""
         }), actor: username)
         return .success(username)
     }
@@ -159,6 +160,7 @@ struct LoginCommand: BrokerCommand {
             decision.refuse(.loginFailed(QSMLoginFailed.with {
                 $0.username = username
                 $0.reason = reason
+                $0.ignoredOrigin = decision.caller.ignoredOrigin ?? ""
             }), actor: username, state: state, always: reason == .badPassword || reason == .unknownUser)
             return .failure(error)
         }
@@ -193,6 +195,7 @@ struct LoginCommand: BrokerCommand {
             $0.sessionID = sessionID
             $0.expiresAtUs = expiresAt
             if let sealedPrivateKey { $0.sessionPrivateKey = sealedPrivateKey }
+            $0.ignoredOrigin = decision.caller.ignoredOrigin ?? ""
         }), actor: username)
         return .success(LoginResult(token: token, username: username, expiresAt: expiresAt))
     }

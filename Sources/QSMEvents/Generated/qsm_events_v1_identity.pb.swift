@@ -51,6 +51,10 @@ public nonisolated struct QSMUserRegistered: Sendable {
   /// Clears the value of `pqcPrivateKey`. Subsequent reads from it will return its default value.
   public mutating func clearPqcPrivateKey() {self._pqcPrivateKey = nil}
 
+  /// A client address the call passed as origin on the ordinary socket, where qsmd does not trust it:
+  /// recorded as passed and ignored. Empty when none was passed or when it was used (gateway socket).
+  public var ignoredOrigin: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -155,6 +159,9 @@ public nonisolated struct QSMLoginSucceeded: Sendable {
   /// Clears the value of `sessionPrivateKey`. Subsequent reads from it will return its default value.
   public mutating func clearSessionPrivateKey() {self._sessionPrivateKey = nil}
 
+  /// As UserRegistered.ignored_origin.
+  public var ignoredOrigin: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -176,6 +183,9 @@ public nonisolated struct QSMLoginFailed: Sendable {
   /// Where the attempt came from: "uid:1000" for a socket peer, later a client address the web face
   /// passes. Empty in logs written before it existed: the record header's peer is the source then.
   public var source: String = String()
+
+  /// As UserRegistered.ignored_origin: the source is then the socket peer's uid, not this address.
+  public var ignoredOrigin: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -346,7 +356,7 @@ fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
 
 nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UserRegistered"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}password_hash\0\u{3}pqc_public_key\0\u{3}pqc_private_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}password_hash\0\u{3}pqc_public_key\0\u{3}pqc_private_key\0\u{3}ignored_origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -358,6 +368,7 @@ nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._M
       case 2: try { try decoder.decodeSingularStringField(value: &self.passwordHash) }()
       case 3: try { try decoder.decodeSingularBytesField(value: &self.pqcPublicKey) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._pqcPrivateKey) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.ignoredOrigin) }()
       default: break
       }
     }
@@ -380,6 +391,9 @@ nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._pqcPrivateKey {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.ignoredOrigin.isEmpty {
+      try visitor.visitSingularStringField(value: self.ignoredOrigin, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -388,6 +402,7 @@ nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.passwordHash != rhs.passwordHash {return false}
     if lhs.pqcPublicKey != rhs.pqcPublicKey {return false}
     if lhs._pqcPrivateKey != rhs._pqcPrivateKey {return false}
+    if lhs.ignoredOrigin != rhs.ignoredOrigin {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -448,7 +463,7 @@ nonisolated extension QSMPasswordChanged.Reason: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoginSucceeded"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0\u{3}session_private_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0\u{3}session_private_key\0\u{3}ignored_origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -460,6 +475,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
       case 2: try { try decoder.decodeSingularBytesField(value: &self.sessionID) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtUs) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._sessionPrivateKey) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.ignoredOrigin) }()
       default: break
       }
     }
@@ -482,6 +498,9 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._sessionPrivateKey {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.ignoredOrigin.isEmpty {
+      try visitor.visitSingularStringField(value: self.ignoredOrigin, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -490,6 +509,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.sessionID != rhs.sessionID {return false}
     if lhs.expiresAtUs != rhs.expiresAtUs {return false}
     if lhs._sessionPrivateKey != rhs._sessionPrivateKey {return false}
+    if lhs.ignoredOrigin != rhs.ignoredOrigin {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -497,7 +517,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoginFailed"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}reason\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}reason\0\u{1}source\0\u{3}ignored_origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -508,6 +528,7 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.ignoredOrigin) }()
       default: break
       }
     }
@@ -523,6 +544,9 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.source.isEmpty {
       try visitor.visitSingularStringField(value: self.source, fieldNumber: 3)
     }
+    if !self.ignoredOrigin.isEmpty {
+      try visitor.visitSingularStringField(value: self.ignoredOrigin, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -530,6 +554,7 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.username != rhs.username {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.source != rhs.source {return false}
+    if lhs.ignoredOrigin != rhs.ignoredOrigin {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
