@@ -111,7 +111,9 @@ let package = Package(
         // The web face: routes, templates, sessions and CSRF on Hummingbird, calling qsmd's gateway socket.
         .target(
             name: "QSMWeb",
-            dependencies: ["QSMClient", "DashboardPage", hummingbird, hummingbirdTLS, httpTypes, mustache, logging, nioCore]),
+            dependencies: [
+                "QSMClient", "DashboardPage", hummingbird, hummingbirdTLS, httpTypes, mustache, logging, nioCore, serviceLifecycle,
+            ]),
         .executableTarget(
             name: "qsm-web",
             dependencies: [
@@ -120,7 +122,8 @@ let package = Package(
             ]),
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(
-            name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink", "Forensics"]),
+            name: "qsm-bench",
+            dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink", "Forensics", "QSMClient"]),
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
         // Fuzzing (tools/fuzz): the entry functions in a library, so FuzzTests replays corpora through them; each

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import QSMClient
+import ServiceLifecycle
 
 extension WebFace {
     /// The window the dashboard's charts cover.
@@ -42,7 +43,8 @@ extension WebFace {
                 // Ends when qsmd closes the stream (a restart, the session's end): the browser's
                 // EventSource reconnects by itself, and a dead session then gets 403 and stops it.
                 do {
-                    for try await reply in stream {
+                    // A stream waits for the next change, not for the browser: on shutdown it must end itself.
+                    for try await reply in stream.cancelOnGracefulShutdown() {
                         let alerts = (try? await client.call(BrokerAPI.MyAlerts(token: token, limit: 10)).alerts) ?? []
                         try await writer.write(ByteBuffer(string: Self.event(Self.sections(reply, alerts))))
                     }

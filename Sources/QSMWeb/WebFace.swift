@@ -1,3 +1,4 @@
+import HTTPTypes
 public import Hummingbird
 public import Logging
 import Mustache
@@ -31,6 +32,8 @@ public final class WebFace: Sendable {
 
     /// The name of the session cookie.
     static let cookieName = "qsm_session"
+    /// Where a browser says a request came from (same-origin, same-site, cross-site or none).
+    static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
 
     /// A web face calling `configuration.socketPath`.
     public init(configuration: WebConfiguration, logger: Logger = Logger(label: "qsm-web")) throws {
@@ -106,10 +109,26 @@ public final class WebFace: Sendable {
     /// Origin header (when sent) against the host it was sent to: a mismatch is 403 and nothing is done.
     func checkedForm(_ request: Request, session: WebSession?, fields: Set<String>) async throws(WebFailure) -> FormBody {
         let form = try await FormBody.read(request, allowed: fields)
-        guard let session, let sent = form["csrf"], SecretText.same(sent, session.csrf) else { throw .forbidden }
-        if let origin = request.headers[.origin] {
-            let scheme = configuration.tls ? "https" : "http"
-            guard let host = request.head.authority, SecretText.same(origin, "\(scheme)://\(host)") else { throw .forbidden }
+        guard let session, let sent = form["csrf"], SecretText.same(sent, session.csrf) else {
+            logger.notice("Refused a form without its session's CSRF value", metadata: [
+                "path": "\(request.uri.path)", "session": "\(session == nil ? "none" : "known")",
+            ])
+            throw .forbidden
+        }
+        // Under Referrer-Policy no-referrer browsers send "Origin: null" even for the site's own forms, so
+        // an origin is compared only when it names one; Sec-Fetch-Site, sent whatever the policy, says
+        // whether the form came from another site.
+        let scheme = configuration.tls ? "https" : "http"
+        let host = request.head.authority ?? ""
+        if let origin = request.headers[.origin], origin != "null", !SecretText.same(origin, "\(scheme)://\(host)") {
+            logger.notice("Refused a form from another origin", metadata: [
+                "path": "\(request.uri.path)", "origin": "\(origin.prefix(100))", "host": "\(host.prefix(100))",
+            ])
+            throw .forbidden
+        }
+        if let site = request.headers[Self.fetchSite], site != "same-origin", site != "none" {
+            logger.notice("Refused a form from another site", metadata: ["path": "\(request.uri.path)", "site": "\(site.prefix(40))"])
+            throw .forbidden
         }
         return form
     }

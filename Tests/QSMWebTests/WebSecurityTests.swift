@@ -53,13 +53,16 @@ struct WebSecurityTests {
             #expect(try await browser.post("/register", form, csrf: .some(nil)).status == .forbidden)
             #expect(try await browser.post("/register", form, csrf: .some(other.csrf)).status == .forbidden)
             #expect(try await browser.post("/register", form, headers: [.origin: "http://evil.example"]).status == .forbidden)
+            #expect(try await browser.post("/register", form, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]).status == .forbidden)
             // None of them registered anyone.
             let login = await Refusal.of { () async throws(QSMClientError) in
                 try await broker.call(BrokerAPI.Login(username: "mallory", password: "mallory-password-1"))
             }
             #expect(login == .broker(.authenticationFailed), "a refused form registered the user")
-            // The same form with its value (and its own origin) goes through.
-            let accepted = try await browser.post("/register", form)
+            // The same form with its value goes through, also with the "Origin: null" browsers send under
+            // Referrer-Policy no-referrer.
+            let accepted = try await browser.post(
+                "/register", form, headers: [.origin: "null", HTTPField.Name("Sec-Fetch-Site")!: "same-origin"])
             #expect(accepted.status == .seeOther && accepted.location == "/login?registered=1")
             // Signed in, a send without the value sends nothing.
             try await browser.get("/login")
