@@ -23,3 +23,5 @@ QSM_TEST_PACKAGES=(python3-lmdb python3-protobuf protobuf-compiler python3-venv)
 # The dashboard page is rendered in headless Chromium (with a font for its text) by the socket tests and
 # tools/screenshot-dashboard.
 QSM_TEST_PACKAGES+=(chromium fonts-dejavu-core)
+# tools/browser-test drives qsm-web in that Chromium through Selenium (issue 17).
+QSM_TEST_PACKAGES+=(chromium-driver python3-selenium)
