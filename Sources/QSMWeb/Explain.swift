@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import QSMClient
 
 /// One sentence per refusal a person can cause, saying what to do about it.
@@ -40,13 +41,15 @@ enum Explain {
     /// 0.0123 as "1.23%".
     static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
-    /// Microseconds since the epoch as "2026-12-07 19:40:00" (UTC).
+    /// Microseconds since the epoch as "2026-12-07 19:40:00" (UTC). By gmtime_r, not a DateFormatter:
+    /// making one per row cost the inbox page a third of its time (tools/bench web).
     static func time(_ micros: Int) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+        var seconds = time_t(micros / 1_000_000)
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return "" }
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
     private static func fieldName(_ field: String) -> String {

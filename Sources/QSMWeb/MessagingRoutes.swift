@@ -35,6 +35,8 @@ extension WebFace {
             guard let session = self.signedIn(request), let token = session.brokerToken else { return Self.redirect("/login") }
             let result = try await self.calling(session) { () async throws(QSMClientError) in
                 let page = try await self.client.call(BrokerAPI.Inbox(token: token, limit: 100))
+                // A page that holds the whole inbox counts its own unread; only a longer inbox asks again.
+                if page.more == 0 { return (page, page.messages.filter { !$0.read }.count) }
                 let unread = try await self.client.call(BrokerAPI.Inbox(token: token, unreadOnly: true, limit: 1)).total
                 return (page, unread)
             }
