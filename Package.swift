@@ -27,6 +27,12 @@ let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTLS = Target.Dependency.product(name: "HummingbirdTLS", package: "hummingbird")
+let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 
 let package = Package(
     name: "qsm",
@@ -34,6 +40,8 @@ let package = Package(
     products: [
         .executable(name: "qsmd", targets: ["qsmd"]),
         .executable(name: "qsm", targets: ["qsm"]),
+        .executable(name: "qsm-web", targets: ["qsm-web"]),
+        .library(name: "QSMClient", targets: ["QSMClient"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "QSMEvents", targets: ["QSMEvents"]),
         .library(name: "QKD", targets: ["QKD"]),
@@ -52,6 +60,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // System libraries: module.modulemap + shim.h, installed by tools/run and tools/test.
@@ -96,10 +108,28 @@ let package = Package(
                 serviceLifecycle, unixSignals,
             ]),
         .executableTarget(
-            name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", "Forensics", "Broker", "QRCode", argumentParser]),
+            name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", "Forensics", "Broker", "DashboardPage", "QRCode", argumentParser]),
+        // The typed client of io.qsm.Broker and io.qsm.Admin: Codable calls, typed errors, streams, on SwiftNIO.
+        .target(name: "QSMClient", dependencies: [nioCore, nioPosix]),
+        // The dashboard's counters and charts as HTML: one renderer for `qsm dashboard --html` and qsm-web.
+        .target(name: "DashboardPage"),
+        // The web face: routes, templates, sessions and CSRF on Hummingbird, calling qsmd's gateway socket.
+        .target(
+            name: "QSMWeb",
+            dependencies: [
+                "QSMClient", "DashboardPage", "QRCode", hummingbird, hummingbirdTLS, httpTypes, mustache, logging, nioCore,
+                serviceLifecycle,
+            ]),
+        .executableTarget(
+            name: "qsm-web",
+            dependencies: [
+                "QSMWeb", hummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), hummingbirdTLS, nioSSL, argumentParser, logging,
+                serviceLifecycle,
+            ]),
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(
-            name: "qsm-bench", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink", "Forensics"]),
+            name: "qsm-bench",
+            dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink", "Forensics", "QSMClient"]),
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
         // Fuzzing (tools/fuzz): the entry functions in a library, so FuzzTests replays corpora through them; each
@@ -126,6 +156,10 @@ let package = Package(
         .testTarget(
             name: "ForensicsTests",
             dependencies: ["Forensics", "Broker", "EventLog", "QSMEvents", "QSMTesting", protobuf, "qsm", "qsm-logload"]),
+        // qsm-web's routes through HummingbirdTesting against a real qsmd on its gateway socket.
+        .testTarget(
+            name: "QSMWebTests",
+            dependencies: ["QSMWeb", "QSMClient", "QSMTesting", "qsmd", "qsm-web", hummingbird, hummingbirdTesting, httpTypes, nioCore]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink", nioCore, nioPosix]),
         // Replays tools/fuzz.d/corpus and tools/fuzz.d/regressions through the fuzz entry functions.
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),

@@ -9,11 +9,15 @@ public struct Caller: Sendable, Hashable {
     public var isAdmin: Bool
     /// The client address a trusted gateway (the web face) passed for the call; nil on the broker socket.
     public var origin: String?
+    /// A client address the call passed where it is not trusted (the ordinary socket): the events the
+    /// call causes record it as ignored, and nothing keys on it.
+    public var ignoredOrigin: String?
 
-    public init(peer: PeerCredentials?, isAdmin: Bool = false, origin: String? = nil) {
+    public init(peer: PeerCredentials?, isAdmin: Bool = false, origin: String? = nil, ignoredOrigin: String? = nil) {
         self.peer = peer
         self.isAdmin = isAdmin
         self.origin = origin
+        self.ignoredOrigin = ignoredOrigin
     }
 
     /// The broker's own process, for in-process use and tests.

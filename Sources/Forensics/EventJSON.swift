@@ -77,6 +77,7 @@ public enum EventJSON {
         switch body {
         case .userRegistered(let e):
             unknown = e.unknownFields.data
+            if !e.ignoredOrigin.isEmpty { json.key("ignoredOrigin"); json.string(e.ignoredOrigin) }
             json.key("passwordHash"); json.string(e.passwordHash)
             if e.hasPqcPrivateKey { json.key("pqcPrivateKey"); wrapped(e.pqcPrivateKey, &json) }
             json.key("pqcPublicKey"); json.hex(e.pqcPublicKey)
@@ -90,6 +91,7 @@ public enum EventJSON {
         case .loginSucceeded(let e):
             unknown = e.unknownFields.data
             json.key("expiresAtUs"); json.number(e.expiresAtUs)
+            if !e.ignoredOrigin.isEmpty { json.key("ignoredOrigin"); json.string(e.ignoredOrigin) }
             // Only when set: exports of logs without second factors stay as they were.
             if e.secondFactorStep != 0 { json.key("secondFactorStep"); json.number(e.secondFactorStep) }
             json.key("sessionId"); json.hex(e.sessionID)
@@ -97,6 +99,7 @@ public enum EventJSON {
             json.key("username"); json.string(e.username)
         case .loginFailed(let e):
             unknown = e.unknownFields.data
+            if !e.ignoredOrigin.isEmpty { json.key("ignoredOrigin"); json.string(e.ignoredOrigin) }
             json.key("reason"); enumValue(e.reason.rawValue, EnumNames.loginFailedReason, &json)
             json.key("source"); json.string(e.source)
             json.key("username"); json.string(e.username)

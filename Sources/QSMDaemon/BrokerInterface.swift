@@ -6,11 +6,22 @@ public import Varlink
 /// io.qsm.Broker on the socket: each method calls the broker as the connection's peer.
 public enum BrokerInterface {
     /// The interface for `broker`, from its IDL text `description`, with `admins` deciding who is an admin.
-    public static func make(broker: Broker, description: String, admins: AdminPolicy) throws -> VarlinkInterface {
+    /// On the gateway socket (`gateway`, qsmd's --gateway-socket, which qsm-web calls) no caller is an
+    /// administrator, whatever its uid, and the `origin` of Login and Register is trusted: the intrusion
+    /// detection keys its per-source rules by it. Elsewhere an `origin` is ignored and the event says so.
+    public static func make(broker: Broker, description: String, admins: AdminPolicy, gateway: Bool = false) throws
+        -> VarlinkInterface
+    {
         var interface = try VarlinkInterface(description: description)
+        let callerFor: @Sendable (Varlink.PeerCredentials) -> Caller = { peer in
+            var caller = admins.caller(for: peer)
+            // Every web user reaches the gateway as qsm-web's uid, often qsmd's own: none of them is an admin.
+            if gateway { caller.isAdmin = false }
+            return caller
+        }
         func handle(_ name: String, _ body: @escaping @Sendable (VarlinkCall, Caller) async throws(BrokerError) -> JSONObject) {
             interface.method(name) { call in
-                let caller = admins.caller(for: call.peer)
+                let caller = callerFor(call.peer)
                 let outcome: Result<JSONObject, BrokerError>
                 do throws(BrokerError) { outcome = .success(try await body(call, caller)) } catch { outcome = .failure(error) }
                 switch outcome {
@@ -20,12 +31,14 @@ public enum BrokerInterface {
             }
         }
         handle("Register") { call, caller throws(BrokerError) in
+            let caller = try ClientOrigin.apply(call, to: caller, trusted: gateway)
             let name = try await broker.register(
                 username: try param { try VarlinkMapping.string(call, "username") },
                 password: try param { try VarlinkMapping.string(call, "password") }, caller: caller)
             return ["username": .string(name)]
         }
         handle("Login") { call, caller throws(BrokerError) in
+            let caller = try ClientOrigin.apply(call, to: caller, trusted: gateway)
             let session = try await broker.login(
                 username: try param { try VarlinkMapping.string(call, "username") },
                 password: try param { try VarlinkMapping.string(call, "password") },
@@ -108,8 +121,17 @@ public enum BrokerInterface {
             dashboard(try await broker.dashboard(
                 token: try param { try VarlinkMapping.string(call, "token") }, minutes: try dashboardMinutes(call), caller: caller))
         }
+        handle("MyAlerts") { call, caller throws(BrokerError) in
+            let alerts = try await broker.myAlerts(
+                token: try param { try VarlinkMapping.string(call, "token") },
+                limit: try param { try VarlinkMapping.optionalInt(call, "limit") }, caller: caller)
+            return ["alerts": .array(alerts.map { alert in .object([
+                "alertId": .string(alert.id), "at": .int(Int(alert.at)), "rule": .string(alert.rule),
+                "severity": .string(alert.severity), "subject": .string(alert.subject), "message": .string(alert.summary),
+            ]) })]
+        }
         interface.streamingMethod("WatchDashboard") { call, replier in
-            let caller = admins.caller(for: call.peer)
+            let caller = callerFor(call.peer)
             do {
                 let token = try VarlinkMapping.string(call, "token")
                 let minutes = try dashboardMinutes(call)

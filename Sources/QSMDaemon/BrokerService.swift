@@ -35,15 +35,19 @@ public struct VarlinkService: Service {
     let head: @Sendable () -> UInt64
     /// Settled once the socket serves, for the service manager's `READY=1`.
     let readiness: Readiness?
+    /// The ready line: scripts wait for "qsmd ready", which the ordinary socket's service prints last.
+    let readyLine: Logger.Message
 
     /// A service for `server`; `head` gives the position the ready line reports; `readiness`, when given,
     /// is settled once the socket serves.
     public init(
-        server: VarlinkServer, logger: Logger, readiness: Readiness? = nil, head: @escaping @Sendable () -> UInt64
+        server: VarlinkServer, logger: Logger, readiness: Readiness? = nil, readyLine: Logger.Message = "qsmd ready",
+        head: @escaping @Sendable () -> UInt64
     ) {
         self.server = server
         self.logger = logger
         self.readiness = readiness
+        self.readyLine = readyLine
         self.head = head
     }
 
@@ -55,7 +59,7 @@ public struct VarlinkService: Service {
             logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
-        logger.info("qsmd ready", metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head())"])
+        logger.info(readyLine, metadata: ["socket": "\(server.configuration.socketPath)", "log.position": "\(head())"])
         readiness?.settle(true)
         try? await gracefulShutdown()
         logger.info("Shutting down: finishing running calls")

@@ -147,4 +147,9 @@ extension SocketActivation {
     public var mainDescription: String? {
         main.map { ListeningSocket.path(of: $0) ?? "descriptor \($0)" }
     }
+
+    /// The path the gateway socket is bound to, or a description of it.
+    public var gatewayDescription: String? {
+        gateway.map { ListeningSocket.path(of: $0) ?? "descriptor \($0)" }
+    }
 }

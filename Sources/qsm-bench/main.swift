@@ -1,7 +1,7 @@
 // qsm-bench: the benchmarks behind tools/bench. Each suite prints its figures and, last, one summary line.
 import Foundation
 
-let usage = "usage: qsm-bench log|qkd|crypto|consttime|broker|socket|forensics [options]"
+let usage = "usage: qsm-bench log|qkd|crypto|consttime|broker|socket|forensics|web [options]"
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -17,6 +17,7 @@ do {
     case "broker": try await BrokerBench.run(options)
     case "socket": try SocketBench.run(options)
     case "forensics": try await ForensicsBench.run(options)
+    case "web": try await WebBench.run(options)
     default:
         FileHandle.standardError.write(Data("qsm-bench: unknown suite '\(suite)'\n\(usage)\n".utf8))
         exit(64)

@@ -20,12 +20,6 @@ extension QSMD {
             logger.critical("Cannot use the sockets passed by the service manager: \(error)")
             throw ExitCode(78)  // EX_CONFIG: the socket unit does not fit
         }
-        if handover.activation?.gateway != nil {
-            // The seam for the web face's gateway socket: parsed here, served once qsmd has one.
-            logger.critical(
-                "Cannot use the sockets passed by the service manager: this qsmd does not serve a gateway socket")
-            throw ExitCode(78)
-        }
         do { handover.notifier = try SystemdNotifier.fromEnvironment() } catch {
             logger.critical("Cannot notify the service manager: \(error)")
             throw ExitCode(69)  // EX_UNAVAILABLE

@@ -19,12 +19,14 @@ struct QSMD: AsyncParsableCommand {
             Opens (creating on first start) the data directory DIR: the event log in DIR/log and the master \
             key in DIR/master.key (mode 0600). Serves io.qsm.Broker and io.qsm.Admin over Varlink on a Unix \
             socket (default DIR/qsm.sock, mode 0660) until SIGTERM or SIGINT, then lets running calls finish, \
-            commits, and exits with status 0. io.qsm.Admin is for root, qsmd's own uid and --admin-group.
+            commits, and exits with status 0. io.qsm.Admin is for root, qsmd's own uid and --admin-group. \
+            With --gateway-socket it also serves io.qsm.Broker alone on a second socket for qsm-web: there no \
+            caller is an administrator and the client address Login and Register pass as origin is trusted.
 
-            Under systemd (see docs/operations.md) qsmd takes its listening socket from the service manager \
-            (LISTEN_FDS, the socket named varlink; --socket is then ignored), sends READY=1, STOPPING=1, \
-            STATUS= and, when WATCHDOG_USEC is set, WATCHDOG=1 to NOTIFY_SOCKET, and logs to standard error \
-            for the journal.
+            Under systemd (see docs/operations.md) qsmd takes its listening sockets from the service manager \
+            (LISTEN_FDS: the socket named varlink, and the one named gateway; --socket and --gateway-socket \
+            are then ignored), sends READY=1, STOPPING=1, STATUS= and, when WATCHDOG_USEC is set, WATCHDOG=1 \
+            to NOTIFY_SOCKET, and logs to standard error for the journal.
             """,
         version: Release.version)
 
@@ -33,6 +35,11 @@ struct QSMD: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("The Varlink socket (default DIR/qsm.sock).", valueName: "PATH"))
     var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Also serve io.qsm.Broker, and never io.qsm.Admin, on this socket for a gateway such as qsm-web (mode 0660): "
+            + "the origin its calls pass is trusted. Give it only to the gateway's user.", valueName: "PATH"))
+    var gatewaySocket: String?
 
     @Option(name: .long, help: ArgumentHelp("A JSON configuration file (see docs/qsmd.md).", valueName: "FILE"))
     var config: String?
@@ -110,9 +117,15 @@ struct QSMD: AsyncParsableCommand {
         let inherited = handover.activation?.main
         let socketPath = handover.activation?.mainDescription ?? socket ?? dataDirectory + "/qsm.sock"
         // Before anything is created: a start that cannot serve must leave no data directory, log or keys.
-        do { if inherited == nil { try VarlinkServer.checkSocketPath(socketPath) } } catch {
-            logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
-            throw ExitCode(69)  // EX_UNAVAILABLE
+        let inheritedGateway = handover.activation?.gateway
+        let gatewayPath = handover.activation?.gatewayDescription ?? gatewaySocket
+        var toCheck: [String] = inherited == nil ? [socketPath] : []
+        if inheritedGateway == nil, let gatewayPath { toCheck.append(gatewayPath) }
+        for path in toCheck {
+            do { try VarlinkServer.checkSocketPath(path) } catch {
+                logger.critical("Cannot serve the socket", metadata: ["error": "\(error)"])
+                throw ExitCode(69)  // EX_UNAVAILABLE
+            }
         }
         let admins: AdminPolicy
         do { admins = try AdminPolicy(adminGroup: adminGroup ?? settings.adminGroup) } catch {
@@ -158,6 +171,15 @@ struct QSMD: AsyncParsableCommand {
         var services: [any Service] = metrics.map { [$0] } ?? []
         services.append(BrokerService(broker: broker, logger: logger))
         let readiness = Readiness()
+        if let gatewayPath {
+            let gateway = try gatewayServer(
+                gatewayPath, inherited: inheritedGateway, base: server, broker: broker, admins: admins, logger: logger)
+            services.append(VarlinkService(server: gateway, logger: logger, readyLine: "qsmd gateway socket ready") {
+                (try? broker.log.head().position) ?? 0
+            })
+        }
+        // The ordinary socket's service comes last among the sockets: its ready line (and READY=1) means
+        // every socket serves.
         services.append(
             VarlinkService(server: socketServer, logger: logger, readiness: readiness) {
                 (try? broker.log.head().position) ?? 0
@@ -171,6 +193,23 @@ struct QSMD: AsyncParsableCommand {
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
+}
+
+/// The gateway socket's server: io.qsm.Broker only, as the trusted gateway sees it. Its one peer (the
+/// gateway's uid) carries every web user's calls, so per-uid limits, which would let one page's streams
+/// starve the rest, do not apply there: the socket's mode and owner decide who reaches it.
+func gatewayServer(
+    _ path: String, inherited: Int32?, base: VarlinkServerConfiguration, broker: Broker, admins: AdminPolicy, logger: Logger
+) throws -> VarlinkServer {
+    var configuration = base
+    configuration.socketPath = path
+    // The service manager's socket when it passed one (qsmd-gateway.socket), else bound at `path`.
+    configuration.inheritedSocket = inherited
+    configuration.isPrivileged = { _ in true }
+    configuration.enableCertification = false
+    let interface = try BrokerInterface.make(
+        broker: broker, description: InterfaceDescriptions.broker, admins: admins, gateway: true)
+    return VarlinkServer(configuration: configuration, interfaces: [interface], logger: logger)
 }
 
 /// Warns when group or others may enter or list the data directory (it holds the master key and the

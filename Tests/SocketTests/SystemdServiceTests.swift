@@ -61,6 +61,34 @@ struct SystemdServiceTests {
         #expect(FileManager.default.fileExists(atPath: socket))
     }
 
+    /// qsmd-gateway.socket's socket, named gateway: served with io.qsm.Broker only, as --gateway-socket is.
+    @Test func servesTheGatewaySocketHandedOverByName() async throws {
+        let directory = try TemporaryDirectory(prefix: "qsm-activate-gw")
+        let socket = directory.appending("qsmd.sock")
+        let gateway = directory.appending("gateway.sock")
+        let child = try ChildProcess(
+            Self.activate,
+            ["--listen", socket, "--listen", gateway, "--fdname=varlink:gateway",
+             Products.qsmd, "--data", directory.appending("data"), "--gateway-socket", directory.appending("unused-gw.sock")],
+            environment: Self.environment([:]))
+        defer { child.kill() }
+        try await Self.waitForFile(gateway)
+        let viaGateway = try RawVarlink(gateway)
+        let info = try viaGateway.call("org.varlink.service.GetInfo", timeout: .seconds(20))
+        #expect(info.error == nil, "\(child.standardError)")
+        #expect((info["interfaces"] as? [String])?.contains("io.qsm.Broker") == true)
+        #expect((info["interfaces"] as? [String])?.contains("io.qsm.Admin") == false, "no Admin on the gateway")
+        let stats = try viaGateway.call("io.qsm.Admin.Stats", timeout: .seconds(20))
+        #expect(stats.error != nil, "an Admin call on the gateway is refused")
+        let main = try RawVarlink(socket).call("org.varlink.service.GetInfo", timeout: .seconds(20))
+        #expect((main["interfaces"] as? [String])?.contains("io.qsm.Admin") == true, "the main socket serves Admin")
+        #expect(
+            !FileManager.default.fileExists(atPath: directory.appending("unused-gw.sock")),
+            "--gateway-socket is not bound when the gateway socket is inherited")
+        child.kill(SIGTERM)
+        #expect(try await child.wait() == 0, "\(child.standardError)")
+    }
+
     @Test func tellsAnAbstractNotifySocketWhenReadyAndWhenStopping() async throws {
         let directory = try TemporaryDirectory(prefix: "qsm-notify")
         let socket = directory.appending("qsm.sock")
@@ -161,10 +189,9 @@ struct SystemdServiceTests {
         }
     }
 
-    /// A socket named for nothing qsmd serves, and (until qsmd serves one) the web face's gateway socket.
+    /// A socket named for nothing qsmd serves.
     @Test(arguments: [
         ("qsmd.socket", "socket named qsmd.socket is not one qsmd serves"),
-        ("gateway", "this qsmd does not serve a gateway socket"),
     ])
     func refusesASocketItWouldNotServe(name: String, words: String) async throws {
         let directory = try TemporaryDirectory(prefix: "qsm-fdname")

@@ -28,3 +28,5 @@ QSM_TEST_PACKAGES+=(zbar-tools librsvg2-bin)
 # tools/package: man pages need python3 (Debian's); the package is checked by lintian and installed into a
 # throwaway Debian root made by debootstrap (tools/test-package).
 QSM_PACKAGE_PACKAGES=(dpkg-dev lintian debootstrap python3)
+# tools/browser-test drives qsm-web in that Chromium through Selenium (issue 17).
+QSM_TEST_PACKAGES+=(chromium-driver python3-selenium)

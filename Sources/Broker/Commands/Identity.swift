@@ -146,6 +146,7 @@ struct RegisterCommand: BrokerCommand {
             $0.passwordHash = credentials.passwordHash
             $0.pqcPublicKey = credentials.publicKey
             $0.pqcPrivateKey = credentials.wrappedPrivateKey
+            $0.ignoredOrigin = decision.caller.ignoredOrigin ?? ""
         }), actor: username)
         return .success(username)
     }
@@ -174,6 +175,7 @@ struct LoginCommand: BrokerCommand {
             decision.refuse(.loginFailed(QSMLoginFailed.with {
                 $0.username = username
                 $0.reason = reason
+                $0.ignoredOrigin = decision.caller.ignoredOrigin ?? ""
             }), actor: username, state: state, always: [.badPassword, .unknownUser, .badSecondFactor].contains(reason))
             return .failure(error)
         }
@@ -222,6 +224,7 @@ struct LoginCommand: BrokerCommand {
             $0.expiresAtUs = expiresAt
             $0.secondFactorStep = verdict.step
             if let sealedPrivateKey { $0.sessionPrivateKey = sealedPrivateKey }
+            $0.ignoredOrigin = decision.caller.ignoredOrigin ?? ""
         }), actor: username)
         return .success(LoginResult(token: token, username: username, expiresAt: expiresAt))
     }

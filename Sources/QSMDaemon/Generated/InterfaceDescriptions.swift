@@ -63,15 +63,22 @@ type Minute (minute: int, sends: int, decryptions: int, loginsFailed: int, alert
 # bound above which it aborts (0.11); aborted exchanges are included.
 type ExchangeQber (at: int, qber: float, qberUpperBound: float, threshold: float, aborted: bool)
 
-# Creates a user: an Argon2id hash of the password and an X-Wing key pair for pqc messages.
-method Register(username: string, password: string) -> (username: string)
+# An alert that concerns the caller's own account (a brute force on it, a lockout, an aborted or
+# drifting key exchange of theirs): at is microseconds since the epoch; severity low ... critical.
+type UserAlert (alertId: string, at: int, rule: string, severity: string, subject: string, message: string)
+
+# Creates a user: an Argon2id hash of the password and an X-Wing key pair for pqc messages. origin is
+# the client's address as a gateway (qsm-web) saw it: qsmd uses it only on its gateway socket
+# (--gateway-socket), where the intrusion detection keys its per-source rules by it; elsewhere it is
+# ignored, and the event records that it was.
+method Register(username: string, password: string, origin: ?string) -> (username: string)
 
 # Starts a session. Five wrong passwords in ten minutes lock the account for a while (docs/ids.md).
 # code: for a user with a second factor on, the 6-digit code of their authenticator app (one step of
 # 30 s either side of qsmd's clock, each step once) or an unused recovery code; without it such a user
 # gets SecondFactorRequired once the password is right. A wrong code is AuthenticationFailed, as a
-# wrong password is (docs/mfa.md).
-method Login(username: string, password: string, code: ?string) -> (session: Session)
+# wrong password is (docs/mfa.md). origin: as Register's.
+method Login(username: string, password: string, code: ?string, origin: ?string) -> (session: Session)
 
 # Ends the session of token.
 method Logout(token: string) -> ()
@@ -132,6 +139,10 @@ method History(token: string, limit: ?int, cursor: ?string) -> (entries: []Histo
 # System-wide counters, the last hour (or the last `minutes`, 1 to 1440) minute by minute, and the
 # latest key exchanges (at most 100), oldest first.
 method Dashboard(token: string, minutes: ?int) -> (counters: Counters, minutes: []Minute, exchanges: []ExchangeQber)
+
+# The latest alerts (at most limit, default 20, at most 100) that concern the session user's own
+# account, newest first: what a user may see of the intrusion detection without being an administrator.
+method MyAlerts(token: string, limit: ?int) -> (alerts: []UserAlert)
 
 # Dashboard replies, one now and one after every change (call with more).
 method WatchDashboard(token: string, minutes: ?int) -> (counters: Counters, minutes: []Minute, exchanges: []ExchangeQber)

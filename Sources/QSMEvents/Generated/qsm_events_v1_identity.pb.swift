@@ -51,6 +51,10 @@ public nonisolated struct QSMUserRegistered: Sendable {
   /// Clears the value of `pqcPrivateKey`. Subsequent reads from it will return its default value.
   public mutating func clearPqcPrivateKey() {self._pqcPrivateKey = nil}
 
+  /// A client address the call passed as origin on the ordinary socket, where qsmd does not trust it:
+  /// recorded as passed and ignored. Empty when none was passed or when it was used (gateway socket).
+  public var ignoredOrigin: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -159,6 +163,9 @@ public nonisolated struct QSMLoginSucceeded: Sendable {
   /// none, or a recovery code. A later code of this step or an earlier one is refused (no replay).
   public var secondFactorStep: Int64 = 0
 
+  /// As UserRegistered.ignored_origin.
+  public var ignoredOrigin: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -180,6 +187,9 @@ public nonisolated struct QSMLoginFailed: Sendable {
   /// Where the attempt came from: "uid:1000" for a socket peer, later a client address the web face
   /// passes. Empty in logs written before it existed: the record header's peer is the source then.
   public var source: String = String()
+
+  /// As UserRegistered.ignored_origin: the source is then the socket peer's uid, not this address.
+  public var ignoredOrigin: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -483,7 +493,7 @@ fileprivate nonisolated let _protobuf_package = "qsm.events.v1"
 
 nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UserRegistered"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}password_hash\0\u{3}pqc_public_key\0\u{3}pqc_private_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}password_hash\0\u{3}pqc_public_key\0\u{3}pqc_private_key\0\u{3}ignored_origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -495,6 +505,7 @@ nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._M
       case 2: try { try decoder.decodeSingularStringField(value: &self.passwordHash) }()
       case 3: try { try decoder.decodeSingularBytesField(value: &self.pqcPublicKey) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._pqcPrivateKey) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.ignoredOrigin) }()
       default: break
       }
     }
@@ -517,6 +528,9 @@ nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._pqcPrivateKey {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.ignoredOrigin.isEmpty {
+      try visitor.visitSingularStringField(value: self.ignoredOrigin, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -525,6 +539,7 @@ nonisolated extension QSMUserRegistered: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.passwordHash != rhs.passwordHash {return false}
     if lhs.pqcPublicKey != rhs.pqcPublicKey {return false}
     if lhs._pqcPrivateKey != rhs._pqcPrivateKey {return false}
+    if lhs.ignoredOrigin != rhs.ignoredOrigin {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -585,7 +600,7 @@ nonisolated extension QSMPasswordChanged.Reason: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoginSucceeded"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0\u{3}session_private_key\0\u{3}second_factor_step\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}session_id\0\u{3}expires_at_us\0\u{3}session_private_key\0\u{3}second_factor_step\0\u{3}ignored_origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -598,6 +613,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtUs) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._sessionPrivateKey) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.secondFactorStep) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.ignoredOrigin) }()
       default: break
       }
     }
@@ -623,6 +639,9 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.secondFactorStep != 0 {
       try visitor.visitSingularInt64Field(value: self.secondFactorStep, fieldNumber: 5)
     }
+    if !self.ignoredOrigin.isEmpty {
+      try visitor.visitSingularStringField(value: self.ignoredOrigin, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -632,6 +651,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.expiresAtUs != rhs.expiresAtUs {return false}
     if lhs._sessionPrivateKey != rhs._sessionPrivateKey {return false}
     if lhs.secondFactorStep != rhs.secondFactorStep {return false}
+    if lhs.ignoredOrigin != rhs.ignoredOrigin {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -639,7 +659,7 @@ nonisolated extension QSMLoginSucceeded: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LoginFailed"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}reason\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}reason\0\u{1}source\0\u{3}ignored_origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -650,6 +670,7 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.ignoredOrigin) }()
       default: break
       }
     }
@@ -665,6 +686,9 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.source.isEmpty {
       try visitor.visitSingularStringField(value: self.source, fieldNumber: 3)
     }
+    if !self.ignoredOrigin.isEmpty {
+      try visitor.visitSingularStringField(value: self.ignoredOrigin, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -672,6 +696,7 @@ nonisolated extension QSMLoginFailed: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.username != rhs.username {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.source != rhs.source {return false}
+    if lhs.ignoredOrigin != rhs.ignoredOrigin {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

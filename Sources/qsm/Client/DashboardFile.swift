@@ -1,4 +1,5 @@
 import ArgumentParser
+import DashboardPage
 import Foundation
 import Varlink
 
@@ -43,7 +44,7 @@ enum DashboardFile {
         func write(_ reply: [String: Any]) throws {
             let alerts = try latestAlerts(options: options)
             let page = DashboardHTML.render(DashboardHTML.Input(
-                reply: reply, alerts: alerts, windowMinutes: minutes, now: Date(), refreshSeconds: watch ? 15 : nil))
+                reply: reply, alerts: alerts, windowMinutes: minutes, now: Date(), refreshSeconds: watch ? 15 : nil, integer: Output.int))
             try writeAtomically(Data(page.utf8), to: path)
         }
         if !watch {
@@ -77,7 +78,7 @@ enum DashboardFile {
         let latest = (reply["minutes"] as? [[String: Any]] ?? []).map { Output.int($0["minute"]) }.max()
         let now = latest.map { Date(timeIntervalSince1970: Double($0) * 60) } ?? Date()
         let page = DashboardHTML.render(DashboardHTML.Input(
-            reply: reply, alerts: reply["alerts"] as? [[String: Any]], windowMinutes: minutes, now: now, refreshSeconds: nil))
+            reply: reply, alerts: reply["alerts"] as? [[String: Any]], windowMinutes: minutes, now: now, refreshSeconds: nil, integer: Output.int))
         try writeAtomically(Data(page.utf8), to: path)
         print("wrote \(path)")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DashboardPage
 import Foundation
 import Varlink
 
@@ -199,7 +200,7 @@ struct DemoScript {
         if let html {
             let page = DashboardHTML.render(DashboardHTML.Input(
                 reply: dashboard, alerts: try DashboardFile.latestAlerts(options: options), windowMinutes: 60, now: Date(),
-                refreshSeconds: nil))
+                refreshSeconds: nil, integer: Output.int))
             try DashboardFile.writeAtomically(Data(page.utf8), to: html)
             say("wrote \(html)")
         }

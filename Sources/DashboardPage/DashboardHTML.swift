@@ -1,11 +1,13 @@
-import Foundation
+public import Foundation
 
-/// Writes the dashboard as one self-contained HTML page: inline CSS and SVG, no script, nothing fetched.
+/// Writes the dashboard as one self-contained HTML page: inline CSS and SVG, no script, nothing fetched
+/// (`qsm dashboard --html`); or, for qsm-web, its sections alone, styled by ``css`` served as a file so
+/// that the page needs no inline style under its Content-Security-Policy.
 ///
 /// Colours are the Okabe–Ito palette (readable with every common colour-vision deficiency), and every
 /// series is told apart by a label or a marker shape as well as by its colour. Per-minute series are
 /// bucketed to at most ``maxBars`` bars, so a chart stays a few hundred elements whatever the traffic.
-enum DashboardHTML {
+public enum DashboardHTML {
     /// Okabe–Ito colours.
     enum Palette {
         static let orange = "#E69F00"
@@ -22,24 +24,37 @@ enum DashboardHTML {
     static let maxBars = 180
 
     /// What one page shows.
-    struct Input {
+    public struct Input {
         /// The Dashboard (or WatchDashboard) reply.
-        var reply: [String: Any]
-        /// The latest alerts (Admin.Alerts), or nil when the caller is not an administrator.
-        var alerts: [[String: Any]]?
+        public var reply: [String: Any]
+        /// The latest alerts (Admin.Alerts, or a user's own from Broker.MyAlerts), or nil when the caller
+        /// may see none.
+        public var alerts: [[String: Any]]?
         /// Minutes the window covers.
-        var windowMinutes: Int
+        public var windowMinutes: Int
         /// When the page is written.
-        var now: Date
+        public var now: Date
         /// Adds a refresh hint (for `--watch`: a browser showing the file reloads it).
-        var refreshSeconds: Int?
+        public var refreshSeconds: Int?
+        /// Reads an integer field of the reply (a saved reply may hold times as text).
+        public var integer: (Any?) -> Int64
+
+        /// What one page shows; `integer` reads numbers by default.
+        public init(
+            reply: [String: Any], alerts: [[String: Any]]?, windowMinutes: Int, now: Date, refreshSeconds: Int? = nil,
+            integer: @escaping (Any?) -> Int64 = DashboardHTML.number
+        ) {
+            self.reply = reply
+            self.alerts = alerts
+            self.windowMinutes = windowMinutes
+            self.now = now
+            self.refreshSeconds = refreshSeconds
+            self.integer = integer
+        }
     }
 
     /// The page for `input`.
-    static func render(_ input: Input) -> String {
-        let counters = input.reply["counters"] as? [String: Any] ?? [:]
-        let series = minuteSeries(input)
-        let bucket = bucketMinutes(for: series.count)
+    public static func render(_ input: Input) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en">
@@ -53,7 +68,19 @@ enum DashboardHTML {
         html += "<title>qsm dashboard</title>\n<style>\n\(css)</style>\n</head>\n<body>\n"
         html += "<header><h1>qsm dashboard</h1><p class=\"meta\">written \(escape(timestamp(input.now))) · window: last "
         html += "\(escape(windowName(input.windowMinutes))) · times in UTC</p></header>\n"
-        html += countersSection(counters)
+        html += sections(input)
+        html += "<footer>qsm · counters since the log began · per-minute charts from event times</footer>\n"
+        html += "</body>\n</html>\n"
+        return html
+    }
+
+    /// The counters, charts and alerts without the page around them, for a page of qsm-web's that links
+    /// ``css`` as a style sheet.
+    public static func sections(_ input: Input) -> String {
+        let counters = input.reply["counters"] as? [String: Any] ?? [:]
+        let series = minuteSeries(input)
+        let bucket = bucketMinutes(for: series.count)
+        var html = countersSection(counters, input.integer)
         html += "<section class=\"charts\">\n"
         let charts: [(key: String, title: String, colour: String)] = [
             ("sends", "Messages sent", Palette.blue), ("decryptions", "Messages decrypted", Palette.bluishGreen),
@@ -63,29 +90,28 @@ enum DashboardHTML {
             html += "<figure class=\"chart\" data-series=\"\(chart.key)\"><figcaption>\(escape(chart.title)) per "
             html += "\(escape(bucketName(bucket)))</figcaption>\n"
             html += barChart(
-                values: bucketed(series.map { ($0.minute, Output.int($0.values[chart.key])) }, minutes: bucket),
+                values: bucketed(series.map { ($0.minute, input.integer($0.values[chart.key])) }, minutes: bucket),
                 bucket: bucket, colour: chart.colour, title: chart.title)
             html += "</figure>\n"
         }
         html += "</section>\n"
         html += "<section class=\"wide\"><figure class=\"chart\"><figcaption>QBER of the latest key exchanges</figcaption>\n"
         html += qberLegend()
-        html += qberChart(input.reply["exchanges"] as? [[String: Any]] ?? [])
+        html += qberChart(input.reply["exchanges"] as? [[String: Any]] ?? [], input.integer)
         html += "</figure>\n"
-        html += alertsSection(input.alerts)
-        html += "</section>\n<footer>qsm · counters since the log began · per-minute charts from event times</footer>\n"
-        html += "</body>\n</html>\n"
+        html += alertsSection(input.alerts, input.integer)
+        html += "</section>\n"
         return html
     }
 
     // MARK: Counters
 
-    private static func countersSection(_ c: [String: Any]) -> String {
+    private static func countersSection(_ c: [String: Any], _ int: (Any?) -> Int64) -> String {
         let modes = ["otp", "aes", "pqc"]
         func byKey(_ name: String) -> [String: Any] { c[name] as? [String: Any] ?? [:] }
         func card(_ title: String, _ key: String, _ parts: [(String, String, Int64)]) -> String {
             var text = "<div class=\"card\"><h2>\(escape(title))</h2>"
-            text += "<p class=\"value\" data-counter=\"\(key)\">\(group(Output.int(c[key])))</p><ul>"
+            text += "<p class=\"value\" data-counter=\"\(key)\">\(group(int(c[key])))</p><ul>"
             for (label, counterKey, value) in parts {
                 text += "<li><span>\(escape(label))</span> <b data-counter=\"\(counterKey)\">\(group(value))</b></li>"
             }
@@ -94,20 +120,20 @@ enum DashboardHTML {
         let encryptions = byKey("encryptionsByMode"), decryptions = byKey("decryptionsByMode")
         let severities = byKey("alertsBySeverity")
         var html = "<section class=\"counters\">\n"
-        html += card("Encryptions", "encryptions", modes.map { ($0, "encryptions.\($0)", Output.int(encryptions[$0])) })
-        html += card("Decryptions", "decryptions", modes.map { ($0, "decryptions.\($0)", Output.int(decryptions[$0])) })
-        html += card("Logins", "loginsSucceeded", [("failed", "loginsFailed", Output.int(c["loginsFailed"]))])
+        html += card("Encryptions", "encryptions", modes.map { ($0, "encryptions.\($0)", int(encryptions[$0])) })
+        html += card("Decryptions", "decryptions", modes.map { ($0, "decryptions.\($0)", int(decryptions[$0])) })
+        html += card("Logins", "loginsSucceeded", [("failed", "loginsFailed", int(c["loginsFailed"]))])
             .replacingOccurrences(of: "<ul>", with: "<p class=\"sub\">succeeded</p><ul>")
-        let meanQBER = String(format: "%.2f%%", Output.double(c["meanQber"]) * 100)
-        html += card("Key exchanges", "keyExchanges", [("aborted", "keyExchangesAborted", Output.int(c["keyExchangesAborted"]))])
+        let meanQBER = String(format: "%.2f%%", double(c["meanQber"]) * 100)
+        html += card("Key exchanges", "keyExchanges", [("aborted", "keyExchangesAborted", int(c["keyExchangesAborted"]))])
             .replacingOccurrences(of: "<ul>", with: "<p class=\"sub\">completed · mean QBER \(meanQBER)</p><ul>")
         html += card("Alerts", "alerts", ["low", "medium", "high", "critical"].map {
-            ($0, "alerts.\($0)", Output.int(severities[$0]))
+            ($0, "alerts.\($0)", int(severities[$0]))
         })
         html += card("Active sessions", "activeSessions", [
-            ("registered users", "registrations", Output.int(c["registrations"])),
-            ("key bits made", "keyBitsMade", Output.int(c["keyBitsMade"])),
-            ("key bits used", "keyBitsUsed", Output.int(c["keyBitsUsed"])),
+            ("registered users", "registrations", int(c["registrations"])),
+            ("key bits made", "keyBitsMade", int(c["keyBitsMade"])),
+            ("key bits used", "keyBitsUsed", int(c["keyBitsUsed"])),
         ])
         return html + "</section>\n"
     }
@@ -123,7 +149,7 @@ enum DashboardHTML {
     /// broker reported, if its clock is ahead), zeros where the broker reported nothing.
     static func minuteSeries(_ input: Input) -> [MinuteValues] {
         let reported = (input.reply["minutes"] as? [[String: Any]] ?? []).map {
-            MinuteValues(minute: Output.int($0["minute"]), values: $0)
+            MinuteValues(minute: input.integer($0["minute"]), values: $0)
         }
         let byMinute = Dictionary(reported.map { ($0.minute, $0) }, uniquingKeysWith: { _, last in last })
         let nowMinute = Int64(input.now.timeIntervalSince1970 / 60)
@@ -190,11 +216,11 @@ enum DashboardHTML {
 
     // MARK: QBER chart
 
-    private static func qberChart(_ exchanges: [[String: Any]]) -> String {
+    private static func qberChart(_ exchanges: [[String: Any]], _ int: (Any?) -> Int64) -> String {
         let width = 1240.0, height = 280.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
-        let threshold = exchanges.last.map { Output.double($0["threshold"]) }.flatMap { $0 > 0 ? $0 : nil } ?? 0.11
-        let highest = exchanges.map { max(Output.double($0["qber"]), Output.double($0["qberUpperBound"])) }.max() ?? 0
+        let threshold = exchanges.last.map { double($0["threshold"]) }.flatMap { $0 > 0 ? $0 : nil } ?? 0.11
+        let highest = exchanges.map { max(double($0["qber"]), double($0["qberUpperBound"])) }.max() ?? 0
         // Percent scale: at least 15% so the threshold shows, rounded up to a multiple of 5%.
         let scaleTop = max(15, (min(highest * 100, 100) / 5).rounded(.up) * 5)
         func y(_ qber: Double) -> Double { top + plotHeight - plotHeight * min(qber * 100, scaleTop) / scaleTop }
@@ -207,9 +233,9 @@ enum DashboardHTML {
         let slot = plotWidth / Double(max(exchanges.count, 1))
         for (index, exchange) in exchanges.enumerated() {
             let x = left + (Double(index) + 0.5) * slot
-            let qber = Output.double(exchange["qber"]), bound = Output.double(exchange["qberUpperBound"])
+            let qber = double(exchange["qber"]), bound = double(exchange["qberUpperBound"])
             let aborted = exchange["aborted"] as? Bool ?? false
-            let label = "\(clock(Output.int(exchange["at"]) / 60_000_000)) UTC: QBER \(f(qber * 100))%, bound \(f(bound * 100))%\(aborted ? ", aborted" : "")"
+            let label = "\(clock(int(exchange["at"]) / 60_000_000)) UTC: QBER \(f(qber * 100))%, bound \(f(bound * 100))%\(aborted ? ", aborted" : "")"
             if bound > qber {
                 svg += "<line x1=\"\(f(x))\" y1=\"\(f(y(qber)))\" x2=\"\(f(x))\" y2=\"\(f(y(bound)))\" stroke=\"\(Palette.grid)\" stroke-width=\"2\"/>"
             }
@@ -231,16 +257,17 @@ enum DashboardHTML {
     /// The QBER chart's legend, above the chart rather than inside its plot, where a confidence bar of an
     /// early exchange crossed it (issue 18 item 19).
     private static func qberLegend() -> String {
+        // Colours by class, not a style attribute: qsm-web's Content-Security-Policy allows no inline style.
         func item(_ mark: String, _ colour: String, _ label: String) -> String {
-            "<span class=\"legend-item\"><b style=\"color: \(colour)\" aria-hidden=\"true\">\(mark)</b><span>\(label)</span></span>"
+            "<span class=\"legend-item\"><b class=\"mark-\(colour)\" aria-hidden=\"true\">\(mark)</b><span>\(label)</span></span>"
         }
-        return "<p class=\"legend\">" + item("●", Palette.blue, "completed") + item("✕", Palette.vermillion, "aborted")
-            + item("┃", Palette.grid, "to the upper confidence bound") + "</p>\n"
+        return "<p class=\"legend\">" + item("●", "blue", "completed") + item("✕", "vermillion", "aborted")
+            + item("┃", "grid", "to the upper confidence bound") + "</p>\n"
     }
 
     // MARK: Alerts
 
-    private static func alertsSection(_ alerts: [[String: Any]]?) -> String {
+    private static func alertsSection(_ alerts: [[String: Any]]?, _ int: (Any?) -> Int64) -> String {
         var html = "<div class=\"alerts\"><h2>Latest alerts</h2>\n"
         guard let alerts else {
             return html + "<p class=\"empty\">Shown to administrators only (root, qsmd's user, --admin-group).</p></div>\n"
@@ -249,7 +276,7 @@ enum DashboardHTML {
         html += "<table><thead><tr><th>time (UTC)</th><th>severity</th><th>rule</th><th>subject</th><th>what</th></tr></thead><tbody>\n"
         for alert in alerts {
             let severity = alert["severity"] as? String ?? ""
-            html += "<tr><td>\(escape(timestamp(Date(timeIntervalSince1970: Double(Output.int(alert["at"])) / 1_000_000))))</td>"
+            html += "<tr><td>\(escape(timestamp(Date(timeIntervalSince1970: Double(int(alert["at"])) / 1_000_000))))</td>"
             html += "<td class=\"sev sev-\(escape(severity))\">\(escape(severity))</td><td>\(escape(alert["rule"] as? String ?? ""))</td>"
             html += "<td>\(escape(alert["subject"] as? String ?? ""))</td><td>\(escape(alert["message"] as? String ?? ""))</td></tr>\n"
         }
@@ -344,7 +371,13 @@ enum DashboardHTML {
         return formatter.string(from: date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
     }
 
-    private static let css = """
+    /// An integer field of a reply as JSONSerialization reads it; 0 when absent.
+    public static func number(_ value: Any?) -> Int64 { (value as? NSNumber)?.int64Value ?? 0 }
+
+    private static func double(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
+
+    /// The page's style sheet: inline in ``render(_:)``, a file of its own in qsm-web.
+    public static let css = """
         :root { color-scheme: light; }
         body { font: 14px/1.4 system-ui, -apple-system, "DejaVu Sans", sans-serif; margin: 20px; color: #1a1a1a; background: #fafafa; }
         header h1 { margin: 0; font-size: 22px; }
@@ -374,6 +407,9 @@ enum DashboardHTML {
         .sev-medium { color: #8a5a00; }
         p.empty { color: #777; }
         footer { margin-top: 12px; color: #777; font-size: 12px; }
+        .mark-blue { color: \(Palette.blue); }
+        .mark-vermillion { color: \(Palette.vermillion); }
+        .mark-grid { color: \(Palette.grid); }
 
         """
 }
