@@ -159,7 +159,10 @@ let package = Package(
         // qsm-web's routes through HummingbirdTesting against a real qsmd on its gateway socket.
         .testTarget(
             name: "QSMWebTests",
-            dependencies: ["QSMWeb", "QSMClient", "QSMTesting", "qsmd", "qsm-web", hummingbird, hummingbirdTesting, httpTypes, nioCore]),
+            dependencies: [
+                "QSMWeb", "QSMClient", "QSMCrypto", "QSMTesting", "qsmd", "qsm-web", hummingbird, hummingbirdTesting, httpTypes,
+                nioCore,
+            ]),
         .testTarget(name: "VarlinkTests", dependencies: ["Varlink", nioCore, nioPosix]),
         // Replays tools/fuzz.d/corpus and tools/fuzz.d/regressions through the fuzz entry functions.
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
