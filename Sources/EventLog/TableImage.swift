@@ -94,10 +94,7 @@ extension EventStore {
         let handles = databases.tables
         let marks = databases.tableMarks
         return try environment.read { txn in
-            var position: UInt64 = 0
-            if let marks, let bytes = try Array(Tables.positionKey.utf8).withUnsafeBytes({ try txn.get(marks, key: $0) }) {
-                position = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            }
+            let position = try marks.map { try Self.readTablesPosition(marks: $0, txn: txn) } ?? 0
             var hash = TableDigest()
             for name in names {
                 hash.table(name)

@@ -99,12 +99,7 @@ extension EventStore {
     public func tablesPosition() throws(EventLogError) -> UInt64 {
         guard let marks = databases.tableMarks else { return 0 }
         do {
-            return try environment.read { txn in
-                guard let bytes = try Array(Tables.positionKey.utf8).withUnsafeBytes({ try txn.get(marks, key: $0) }),
-                      bytes.count == 8
-                else { return 0 }
-                return bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            }
+            return try environment.read { txn in try Self.readTablesPosition(marks: marks, txn: txn) }
         } catch {
             throw Self.mapped(error, path: path)
         }
@@ -145,6 +140,14 @@ extension EventStore {
             }
             next = end + 1
         }
+    }
+
+    /// The position recorded in `marks` (0 when none is).
+    static func readTablesPosition(marks: MDB_dbi, txn: Transaction) throws -> UInt64 {
+        guard let bytes = try Array(Tables.positionKey.utf8).withUnsafeBytes({ try txn.get(marks, key: $0) }),
+              bytes.count == 8
+        else { return 0 }
+        return bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 
     static func writeTablesPosition(_ position: UInt64, marks: MDB_dbi, txn: Transaction) throws {

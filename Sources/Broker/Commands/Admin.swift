@@ -236,21 +236,10 @@ struct Rebuilt {
 
     /// Folds the events after the state's position up to `last`.
     mutating func replay(store: EventStore, through last: UInt64) throws {
-        guard state.position < last else { return }
-        var failure: (any Error)?
-        try store.forEach(from: state.position + 1) { stored in
-            guard stored.position <= last else { return false }
-            do {
-                let event = try QSMEvent(stored)
-                for row in try MessageTables.rows(for: event, tables: tables) { tables.apply(row) }
-                state.evolve(event, decryptedMode: try MessageTables.decryptedMode(of: event, in: tables))
-            } catch {
-                failure = error
-                return false
-            }
-            return true
+        try StateLoader.fold(store: store, after: state.position, through: last) { event in
+            for row in try MessageTables.rows(for: event, tables: tables) { tables.apply(row) }
+            state.evolve(event, decryptedMode: try MessageTables.decryptedMode(of: event, in: tables))
         }
-        if let failure { throw failure }
         _ = state.ids.takePending()
     }
 

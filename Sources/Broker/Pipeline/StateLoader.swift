@@ -93,19 +93,27 @@ enum StateLoader {
 
     /// Folds the events after `state.position` up to `last` into `state`.
     static func replay(store: EventStore, into state: inout BrokerState, through last: UInt64) throws {
-        guard state.position < last else { return }
+        try fold(store: store, after: state.position, through: last) { event in
+            // Only a MessageDecrypted reads the tables (for its message's mode); they are at the head.
+            guard case .messageDecrypted = event.body else {
+                state.evolve(event)
+                return
+            }
+            state.evolve(event, decryptedMode: try store.readTables { try MessageTables.decryptedMode(of: event, in: $0) })
+        }
+        // Derived alerts are appended with their trigger; replay meets them and leaves none pending.
+        _ = state.ids.takePending()
+    }
+
+    /// Calls `body` with each event after position `after` up to `last`, decoded, in order; the first
+    /// error stops the fold and is thrown.
+    static func fold(store: EventStore, after: UInt64, through last: UInt64, _ body: (QSMEvent) throws -> Void) throws {
+        guard after < last else { return }
         var failure: (any Error)?
-        try store.forEach(from: state.position + 1) { stored in
+        try store.forEach(from: after + 1) { stored in
             guard stored.position <= last else { return false }
             do {
-                let event = try QSMEvent(stored)
-                // Only a MessageDecrypted reads the tables (for its message's mode); they are at the head.
-                guard case .messageDecrypted = event.body else {
-                    state.evolve(event)
-                    return true
-                }
-                let mode = try store.readTables { try MessageTables.decryptedMode(of: event, in: $0) }
-                state.evolve(event, decryptedMode: mode)
+                try body(try QSMEvent(stored))
             } catch {
                 failure = error
                 return false
@@ -113,7 +121,5 @@ enum StateLoader {
             return true
         }
         if let failure { throw failure }
-        // Derived alerts are appended with their trigger; replay meets them and leaves none pending.
-        _ = state.ids.takePending()
     }
 }
