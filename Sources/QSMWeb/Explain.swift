@@ -53,9 +53,13 @@ enum Explain {
         var seconds = time_t(micros / 1_000_000)
         var parts = tm()
         guard gmtime_r(&seconds, &parts) != nil else { return "" }
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        // By hand rather than String(format:), which went through CFString and was 7% of `GET /inbox`.
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count < width ? String(repeating: "0", count: width - digits.count) + digits : digits
+        }
+        return padded(parts.tm_year + 1900, 4) + "-" + padded(parts.tm_mon + 1, 2) + "-" + padded(parts.tm_mday, 2) + " "
+            + padded(parts.tm_hour, 2) + ":" + padded(parts.tm_min, 2) + ":" + padded(parts.tm_sec, 2)
     }
 
     private static func fieldName(_ field: String) -> String {

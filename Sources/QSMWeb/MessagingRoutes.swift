@@ -41,10 +41,7 @@ extension WebFace {
                 return (page, unread)
             }
             guard case .success(let (page, unread)) = result else { throw WebFailure.brokerUnreachable }
-            let rows: [[String: Any]] = page.messages.map { message in
-                ["messageId": message.messageId, "from": message.from, "sentAt": Explain.time(message.sentAt),
-                 "mode": message.mode, "size": message.size, "unread": !message.read]
-            }
+            let rows = page.messages.map(InboxRow.init)
             return self.page("inbox", title: "Inbox", session: session,
                              ["messages": rows, "hasMessages": !rows.isEmpty, "total": page.total, "unread": unread > 0 ? unread : false])
         }

@@ -5,8 +5,13 @@ import Mustache
 enum Templates {
     /// All templates, partials included, by name.
     static func library() throws -> MustacheLibrary {
+        HTMLEscaping.register()
         var library = MustacheLibrary()
-        for (name, text) in all { try library.register(text, named: name) }
+        for (name, text) in all {
+            // A page selects qsm's escaper once, and the partials it includes render in its context.
+            let page = text.hasPrefix("{{> head}}") ? "{{% CONTENT_TYPE: \(HTMLEscaping.name)}}" + text : text
+            try library.register(page, named: name)
+        }
         return library
     }
 
