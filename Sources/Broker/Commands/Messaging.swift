@@ -38,7 +38,7 @@ extension Broker {
             throw .invalidParameter(name: "mode", reason: "must be otp, aes or pqc")
         }
         let presented = PresentedToken(token)
-        let messageID = BrokerCrypto.randomID()
+        let messageID = BrokerCrypto.messageID(atMicros: configuration.clock())
         var sealedPQC: PQCSealedForContext?
         if mode == .pqc, let sender = read({ $0.peekSession(presented, now: configuration.clock()) }),
            let publicKey = read({ $0.users[recipient]?.pqcPublicKey })
