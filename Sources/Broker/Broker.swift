@@ -40,6 +40,7 @@ public final class Broker: Sendable {
         if let initialMapBytes = configuration.initialMapBytes { logOptions.initialMapSize = initialMapBytes }
         logOptions.clock = configuration.clock
         logOptions.tables = MessageTables.names
+        logOptions.tablesLayout = MessageTables.layout
         store = try EventStore(directory: configuration.logDirectory, options: logOptions)
         let check: StartupCheck.Outcome
         do {

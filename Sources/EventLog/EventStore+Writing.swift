@@ -160,7 +160,7 @@ extension EventStore {
                         }
                     }
                     for row in batch.rows { try tables.put(row) }
-                    try Self.writeTablesPosition(batch.head.position, marks: marks, txn: txn)
+                    try Self.writeTablesPosition(batch.head.position, layout: options.tablesLayout, marks: marks, txn: txn)
                 }
                 if let snapshot {
                     try snapshot.key.withUnsafeBytes { key in

@@ -36,6 +36,10 @@ public final class EventStore: Sendable {
         /// Tables the writer keeps beside the events (``TableRow``), opened with the log and made when
         /// missing in a read-write open. Names must not be those of the log's own databases.
         public var tables: [String] = []
+        /// The version of the rows' layout in `tables`. Tables written under another layout count as
+        /// never written, so the broker fills them again from the log at start. A log that never
+        /// recorded one is at layout 1.
+        public var tablesLayout: UInt64 = 1
 
         public init() {}
     }

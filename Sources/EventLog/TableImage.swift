@@ -94,7 +94,7 @@ extension EventStore {
         let handles = databases.tables
         let marks = databases.tableMarks
         return try environment.read { txn in
-            let position = try marks.map { try Self.readTablesPosition(marks: $0, txn: txn) } ?? 0
+            let position = try marks.map { try Self.readTablesPosition(marks: $0, layout: options.tablesLayout, txn: txn) } ?? 0
             var hash = TableDigest()
             for name in names {
                 hash.table(name)

@@ -99,7 +99,9 @@ extension EventStore {
     public func tablesPosition() throws(EventLogError) -> UInt64 {
         guard let marks = databases.tableMarks else { return 0 }
         do {
-            return try environment.read { txn in try Self.readTablesPosition(marks: marks, txn: txn) }
+            return try environment.read { txn in
+                try Self.readTablesPosition(marks: marks, layout: options.tablesLayout, txn: txn)
+            }
         } catch {
             throw Self.mapped(error, path: path)
         }
@@ -126,7 +128,7 @@ extension EventStore {
         if start <= 1 {
             try environment.writeGrowingMap { txn in
                 for dbi in handles.values { try check(mdb_drop(txn.handle, dbi, 0), "mdb_drop") }
-                try Self.writeTablesPosition(0, marks: marks, txn: txn)
+                try Self.writeTablesPosition(0, layout: options.tablesLayout, marks: marks, txn: txn)
             }
             next = 1
         }
@@ -136,23 +138,33 @@ extension EventStore {
             try environment.writeGrowingMap { txn in
                 let access = TableTransaction(txn: txn, handles: handles, writable: true)
                 for event in events { for row in try rows(event, access) { try access.put(row) } }
-                try Self.writeTablesPosition(end, marks: marks, txn: txn)
+                try Self.writeTablesPosition(end, layout: options.tablesLayout, marks: marks, txn: txn)
             }
             next = end + 1
         }
     }
 
-    /// The position recorded in `marks` (0 when none is).
-    static func readTablesPosition(marks: MDB_dbi, txn: Transaction) throws -> UInt64 {
-        guard let bytes = try Array(Tables.positionKey.utf8).withUnsafeBytes({ try txn.get(marks, key: $0) }),
-              bytes.count == 8
-        else { return 0 }
+    /// The position recorded in `marks`: 0 when none is, or when the tables were written under another
+    /// layout than `layout`.
+    static func readTablesPosition(marks: MDB_dbi, layout: UInt64, txn: Transaction) throws -> UInt64 {
+        guard (try readNumber(Tables.layoutKey, marks: marks, txn: txn) ?? 1) == layout else { return 0 }
+        return try readNumber(Tables.positionKey, marks: marks, txn: txn) ?? 0
+    }
+
+    static func writeTablesPosition(_ position: UInt64, layout: UInt64, marks: MDB_dbi, txn: Transaction) throws {
+        try writeNumber(position, Tables.positionKey, marks: marks, txn: txn)
+        try writeNumber(layout, Tables.layoutKey, marks: marks, txn: txn)
+    }
+
+    private static func readNumber(_ name: String, marks: MDB_dbi, txn: Transaction) throws -> UInt64? {
+        guard let bytes = try Array(name.utf8).withUnsafeBytes({ try txn.get(marks, key: $0) }), bytes.count == 8
+        else { return nil }
         return bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 
-    static func writeTablesPosition(_ position: UInt64, marks: MDB_dbi, txn: Transaction) throws {
-        try Array(Tables.positionKey.utf8).withUnsafeBytes { key in
-            try withUnsafeBytes(of: position.bigEndian) { try txn.put(marks, key: key, value: $0) }
+    private static func writeNumber(_ value: UInt64, _ name: String, marks: MDB_dbi, txn: Transaction) throws {
+        try Array(name.utf8).withUnsafeBytes { key in
+            try withUnsafeBytes(of: value.bigEndian) { try txn.put(marks, key: key, value: $0) }
         }
     }
 }
@@ -162,4 +174,6 @@ enum Tables {
     /// The database recording how far the tables are.
     static let marksName = "tables_meta"
     static let positionKey = "position"
+    /// The layout the rows were written under (``EventStore/Options/tablesLayout``).
+    static let layoutKey = "layout"
 }

@@ -25,12 +25,15 @@ struct MessageTablesTests {
         return (test, ids)
     }
 
-    /// Rewrites the tables on disk with `rows` for each event (none: the tables a log had before them).
+    /// Rewrites the tables on disk with `rows` for each event (none: the tables a log had before them),
+    /// recorded as written under `layout`.
     private func rewriteTables(
-        of test: TestBroker, through: UInt64? = nil, rows: @escaping (StoredEvent) throws -> [TableRow] = { _ in [] }
+        of test: TestBroker, through: UInt64? = nil, layout: UInt64 = MessageTables.layout,
+        rows: @escaping (StoredEvent) throws -> [TableRow] = { _ in [] }
     ) throws {
         var options = EventStore.Options()
         options.tables = MessageTables.names
+        options.tablesLayout = layout
         let log = try EventStore(directory: test.directory.path + "/log", options: options)
         try log.rebuildTables(through: through ?? log.head().position) { stored, _ in try rows(stored) }
         log.close()
@@ -55,6 +58,30 @@ struct MessageTablesTests {
         let historyAfter = try await test.broker.historyPage(token: token, caller: Peers.bob)
         #expect(historyAfter.items.count >= historyBefore.items.count)
         #expect(Array(historyAfter.items.suffix(historyBefore.items.count)) == historyBefore.items)
+        #expect(try await test.broker.rebuild(caller: Peers.admin).differences.isEmpty)
+        await test.broker.close()
+    }
+
+    @Test func tablesOfAnEarlierLayoutAreWrittenAgainAtStart() async throws {
+        var (test, _) = try await brokerWithMail()
+        try await test.restart()
+        let token = try await test.broker.login(username: "bob", password: "bob-password", caller: Peers.bob).token
+        let before = try await test.broker.historyPage(token: token, caller: Peers.bob)
+        await test.broker.close()
+
+        // Layout 1 gave a message's recipient a history row as well as the inbox row.
+        try rewriteTables(of: test, layout: 1) { stored in
+            let event = try QSMEvent(stored)
+            var rows = try MessageTables.rows(for: event, tables: TableImage())
+            if case .messageSent(let sent) = event.body {
+                rows.append(TableRow(table: "history", key: MessageTables.userKey(sent.recipient, event.position), value: []))
+            }
+            return rows
+        }
+        try await test.restart()
+        let after = try await test.broker.historyPage(token: token, caller: Peers.bob)
+        #expect(after.total == before.total)
+        #expect(after.items == before.items)
         #expect(try await test.broker.rebuild(caller: Peers.admin).differences.isEmpty)
         await test.broker.close()
     }

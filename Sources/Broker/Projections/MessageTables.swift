@@ -15,8 +15,13 @@ public enum MessageTables {
     static let inbox = "inbox"
     /// recipient, position -> when the recipient first read it (be64 µs); the first read wins.
     static let reads = "reads"
-    /// user, position -> nothing: the events that concern each user, whose lines are written when asked.
+    /// user, position -> nothing: the events that concern each user, whose lines are written when asked;
+    /// but not a message's recipient: the inbox row at the same key stands for that line.
     static let history = "history"
+
+    /// The layout of the rows, as the log records it: tables of another layout are written again from
+    /// the log at start. 2: a message's recipient has no history row (its inbox row serves the line).
+    public static let layout: UInt64 = 2
 
     /// The message index's table, whose rows count the messages.
     public static let messageIndex = messages
@@ -42,7 +47,10 @@ public enum MessageTables {
         var rows: [TableRow] = []
         // A name with a 0x00 byte (only ever typed at a failed login: no such user can exist) would sort
         // inside another user's rows ("bob\0x" under "bob"), so it gets no history row.
-        for user in HistoryLines.users(concernedBy: event) where !user.utf8.contains(0) {
+        // A message's recipient gets an inbox row at the same key instead: one row a Send fewer, in a
+        // B-tree leaf of the recipient's that the commit writes anyway (tools/bench broker).
+        let recipient: String? = if case .messageSent(let sent) = event.body { sent.recipient } else { nil }
+        for user in HistoryLines.users(concernedBy: event) where !user.utf8.contains(0) && user != recipient {
             rows.append(TableRow(table: history, key: userKey(user, event.position), value: []))
         }
         switch event.body {
@@ -121,21 +129,25 @@ public enum MessageTables {
     }
 
     /// A page of `user`'s history, newest first: at most `limit` positions below `before` (all when nil),
-    /// the user's number of lines, and how many older ones the page left out.
+    /// the user's number of lines, and how many older ones the page left out. The lines are the user's
+    /// history rows and the messages they received (their inbox rows), merged in log order.
     public static func historyPage(
         of user: String, limit: Int, before: UInt64?, in tables: some TableReading
     ) throws -> (positions: [UInt64], total: Int, more: Int) {
-        var positions: [UInt64] = []
-        var total = 0
-        var more = 0
-        try tables.scanBackward(in: history, prefix: userPrefix(user), below: nil) { key, _ in
-            total += 1
-            let position = decode64(key[(key.count - 8)...])
-            guard before.map({ position < $0 }) ?? true else { return true }
-            if positions.count < limit { positions.append(position) } else { more += 1 }
-            return true
+        var all: [UInt64] = []
+        for table in [history, inbox] {
+            try tables.scanBackward(in: table, prefix: userPrefix(user), below: nil) { key, _ in
+                all.append(decode64(key[(key.count - 8)...]))
+                return true
+            }
         }
-        return (positions, total, more)
+        all.sort(by: >)
+        var positions: [UInt64] = []
+        var more = 0
+        for position in all where before.map({ position < $0 }) ?? true {
+            if positions.count < limit { positions.append(position) } else { more += 1 }
+        }
+        return (positions, all.count, more)
     }
 
     private static func entry(key: [UInt8], value: [UInt8], recipient: String, tables: some TableReading) throws -> InboxEntry? {
