@@ -41,9 +41,9 @@ extension WebFace {
                 return (page, unread)
             }
             guard case .success(let (page, unread)) = result else { throw WebFailure.brokerUnreachable }
-            let rows = page.messages.map(InboxRow.init)
+            let rows = page.messages.map { self.inboxRows.html(for: $0, templates: self.templates) }.joined()
             return self.page("inbox", title: "Inbox", session: session,
-                             ["messages": rows, "hasMessages": !rows.isEmpty, "total": page.total, "unread": unread > 0 ? unread : false])
+                             ["rows": rows, "hasMessages": !page.messages.isEmpty, "total": page.total, "unread": unread > 0 ? unread : false])
         }
         router.get("/messages/:id") { request, context -> Response in
             guard let session = self.signedIn(request), let token = session.brokerToken else { return Self.redirect("/login") }

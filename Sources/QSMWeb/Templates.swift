@@ -1,16 +1,16 @@
 import Mustache
 
-/// The pages' templates. Mustache escapes every `{{value}}` for HTML; the one `{{{...}}}` is the
-/// dashboard renderer's output, which escapes what it takes from users itself.
+/// The pages' templates. Mustache escapes every `{{value}}` for HTML; a `{{{...}}}` is the dashboard
+/// renderer's output, which escapes what it takes from users itself, the inbox's rows, rendered by the
+/// `inboxRow` template, or the QR code's SVG.
 enum Templates {
     /// All templates, partials included, by name.
     static func library() throws -> MustacheLibrary {
         HTMLEscaping.register()
         var library = MustacheLibrary()
         for (name, text) in all {
-            // A page selects qsm's escaper once, and the partials it includes render in its context.
-            let page = text.hasPrefix("{{> head}}") ? "{{% CONTENT_TYPE: \(HTMLEscaping.name)}}" + text : text
-            try library.register(page, named: name)
+            // Each template selects qsm's escaper; a partial renders in the context of its page.
+            try library.register("{{% CONTENT_TYPE: \(HTMLEscaping.name)}}" + text, named: name)
         }
         return library
     }
@@ -18,7 +18,7 @@ enum Templates {
     static let all: [(String, String)] = [
         ("head", head), ("foot", foot), ("nav", nav), ("message", messageBox),
         ("login", login), ("register", register), ("dashboard", dashboard), ("keys", keys), ("send", send),
-        ("inbox", inbox), ("messageDetail", messageDetail), ("history", history), ("failure", failure),
+        ("inbox", inbox), ("inboxRow", inboxRow), ("messageDetail", messageDetail), ("history", history), ("failure", failure),
         ("mfa", mfa),
     ]
 
@@ -167,11 +167,17 @@ enum Templates {
     static let inbox = """
         {{> head}}<p>{{total}} messages{{#unread}}, {{unread}} unread{{/unread}}.</p>
         {{#hasMessages}}<table class="inbox"><thead><tr><th></th><th>From</th><th>Sent (UTC)</th><th>Mode</th><th>Size</th></tr></thead><tbody>
-        {{/hasMessages}}{{#messages}}<tr class="{{#unread}}unread{{/unread}}"><td>{{#unread}}<span class="dot" title="unread">●</span>{{/unread}}</td>\
-        <td><a href="/messages/{{messageId}}">{{from}}</a></td><td>{{sentAt}}</td><td>{{mode}}</td><td>{{size}} bytes</td></tr>
-        {{/messages}}{{#hasMessages}}</tbody></table>{{/hasMessages}}
+        {{{rows}}}</tbody></table>{{/hasMessages}}
         {{^hasMessages}}<p class="empty">No messages yet.</p>{{/hasMessages}}
         {{> foot}}
+        """
+
+    /// One row of the inbox, rendered once per message and state (``RowCache``); the inbox page puts
+    /// the rows in with `{{{rows}}}`, as they were escaped here.
+    static let inboxRow = """
+        <tr class="{{#unread}}unread{{/unread}}"><td>{{#unread}}<span class="dot" title="unread">●</span>{{/unread}}</td>\
+        <td><a href="/messages/{{messageId}}">{{from}}</a></td><td>{{sentAt}}</td><td>{{mode}}</td><td>{{size}} bytes</td></tr>
+
         """
 
     static let messageDetail = """

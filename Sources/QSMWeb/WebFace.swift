@@ -28,6 +28,8 @@ public final class WebFace: Sendable {
     public let client: QSMClient
     let sessions = WebSessionStore()
     let templates: MustacheLibrary
+    /// The inbox's rows as rendered, by message and read state.
+    let inboxRows = RowCache()
     let logger: Logger
 
     /// The name of the session cookie.
