@@ -99,7 +99,7 @@ extension Broker {
         var fresh = Rebuilt(state: BrokerState(rules: configuration.rules))
         let target = read { $0.position }
         do {
-            try fresh.replay(store: store, through: target)
+            try await fresh.replay(store: store, through: target)
         } catch let error as EventLogError {
             throw .storage(error)
         } catch {
@@ -114,7 +114,7 @@ extension Broker {
                 // the tables on disk at the same one; commands in between move both on, and the loop
                 // catches up.
                 let live = try await admin(caller, "Rebuild") { $0 }
-                try fresh.replay(store: store, through: live.position)
+                try await fresh.replay(store: store, through: live.position)
                 guard let liveTables = try tableDigests(at: live.position) else { continue }
                 let liveDigests = try live.digests().merging(liveTables) { $1 }
                 let rebuiltDigests = try fresh.digests()
@@ -234,12 +234,11 @@ struct Rebuilt {
     var state: BrokerState
     var tables = TableImage()
 
-    /// Folds the events after the state's position up to `last`.
-    mutating func replay(store: EventStore, through last: UInt64) throws {
-        try StateLoader.fold(store: store, after: state.position, through: last) { event in
-            for row in try MessageTables.rows(for: event, tables: tables) { tables.apply(row) }
-            state.evolve(event, decryptedMode: try MessageTables.decryptedMode(of: event, in: tables))
-        }
+    /// Folds the events after the state's position up to `last`, on threads of its own
+    /// (``ParallelReplay``).
+    mutating func replay(store: EventStore, through last: UInt64) async throws {
+        guard state.position < last else { return }
+        (state, tables) = try await ParallelReplay(state: state, tables: tables).run(store: store, through: last)
         _ = state.ids.takePending()
     }
 
