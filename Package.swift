@@ -150,7 +150,7 @@ let package = Package(
             name: "SocketTests",
             dependencies: [
                 "qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents", "QSMCrypto", "Broker", "QSMDaemon", "Forensics",
-                "Varlink", "QRCode",
+                "Varlink", "QRCode", "QSMClient",
             ]),
         // Export, queries, timelines and the qsm binary's bad-input exits, against naive full scans.
         .testTarget(
