@@ -2,10 +2,14 @@
 /// checks it before sending a password or token, since whoever can write a socket's directory can put a
 /// socket there.
 public struct ServerCredentials: Sendable, Equatable {
+    /// The server's process id when it called listen.
     public let pid: Int32
+    /// The server's user id.
     public let uid: UInt32
+    /// The server's group id.
     public let gid: UInt32
 
+    /// Credentials as the kernel reports them.
     public init(pid: Int32, uid: UInt32, gid: UInt32) {
         self.pid = pid
         self.uid = uid
