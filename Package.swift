@@ -108,11 +108,11 @@ let package = Package(
                 serviceLifecycle, unixSignals,
             ]),
         .executableTarget(
-            name: "qsm", dependencies: ["EventLog", "QSMEvents", "Varlink", "Forensics", "Broker", "DashboardPage", "QRCode", argumentParser]),
+            name: "qsm", dependencies: ["EventLog", "QSMEvents", "QSMClient", "Forensics", "Broker", "DashboardPage", "QRCode", argumentParser]),
         // The typed client of io.qsm.Broker and io.qsm.Admin: Codable calls, typed errors, streams, on SwiftNIO.
         .target(name: "QSMClient", dependencies: [nioCore, nioPosix]),
         // The dashboard's counters and charts as HTML: one renderer for `qsm dashboard --html` and qsm-web.
-        .target(name: "DashboardPage"),
+        .target(name: "DashboardPage", dependencies: ["QSMClient"]),
         // The web face: routes, templates, sessions and CSRF on Hummingbird, calling qsmd's gateway socket.
         .target(
             name: "QSMWeb",
@@ -129,7 +129,7 @@ let package = Package(
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(
             name: "qsm-bench",
-            dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Varlink", "Forensics", "QSMClient"]),
+            dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Forensics", "QSMClient"]),
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
         // Fuzzing (tools/fuzz): the entry functions in a library, so FuzzTests replays corpora through them; each
@@ -150,7 +150,7 @@ let package = Package(
             name: "SocketTests",
             dependencies: [
                 "qsmd", "qsm", "QSMTesting", "EventLog", "QSMEvents", "QSMCrypto", "Broker", "QSMDaemon", "Forensics",
-                "Varlink", "QRCode",
+                "Varlink", "QRCode", "QSMClient",
             ]),
         // Export, queries, timelines and the qsm binary's bad-input exits, against naive full scans.
         .testTarget(

@@ -1,4 +1,5 @@
 public import Foundation
+public import QSMClient
 
 /// Writes the dashboard as one self-contained HTML page: inline CSS and SVG, no script, nothing fetched
 /// (`qsm dashboard --html`); or, for qsm-web, its sections alone, styled by ``css`` served as a file so
@@ -24,32 +25,28 @@ public enum DashboardHTML {
     static let maxBars = 180
 
     /// What one page shows.
-    public struct Input {
+    public struct Input: Sendable {
         /// The Dashboard (or WatchDashboard) reply.
-        public var reply: [String: Any]
+        public var reply: BrokerAPI.DashboardReply
         /// The latest alerts (Admin.Alerts, or a user's own from Broker.MyAlerts), or nil when the caller
         /// may see none.
-        public var alerts: [[String: Any]]?
+        public var alerts: [Alert]?
         /// Minutes the window covers.
         public var windowMinutes: Int
         /// When the page is written.
         public var now: Date
         /// Adds a refresh hint (for `--watch`: a browser showing the file reloads it).
         public var refreshSeconds: Int?
-        /// Reads an integer field of the reply (a saved reply may hold times as text).
-        public var integer: (Any?) -> Int64
 
-        /// What one page shows; `integer` reads numbers by default.
+        /// What one page shows.
         public init(
-            reply: [String: Any], alerts: [[String: Any]]?, windowMinutes: Int, now: Date, refreshSeconds: Int? = nil,
-            integer: @escaping (Any?) -> Int64 = DashboardHTML.number
+            reply: BrokerAPI.DashboardReply, alerts: [Alert]?, windowMinutes: Int, now: Date, refreshSeconds: Int? = nil
         ) {
             self.reply = reply
             self.alerts = alerts
             self.windowMinutes = windowMinutes
             self.now = now
             self.refreshSeconds = refreshSeconds
-            self.integer = integer
         }
     }
 
@@ -77,63 +74,64 @@ public enum DashboardHTML {
     /// The counters, charts and alerts without the page around them, for a page of qsm-web's that links
     /// ``css`` as a style sheet.
     public static func sections(_ input: Input) -> String {
-        let counters = input.reply["counters"] as? [String: Any] ?? [:]
         let series = minuteSeries(input)
         let bucket = bucketMinutes(for: series.count)
-        var html = countersSection(counters, input.integer)
+        var html = countersSection(input.reply.counters)
         html += "<section class=\"charts\">\n"
-        let charts: [(key: String, title: String, colour: String)] = [
-            ("sends", "Messages sent", Palette.blue), ("decryptions", "Messages decrypted", Palette.bluishGreen),
-            ("loginsFailed", "Failed logins", Palette.orange), ("alerts", "Alerts raised", Palette.vermillion),
+        let charts: [(key: String, title: String, colour: String, value: (BrokerAPI.Minute) -> Int)] = [
+            ("sends", "Messages sent", Palette.blue, \.sends),
+            ("decryptions", "Messages decrypted", Palette.bluishGreen, \.decryptions),
+            ("loginsFailed", "Failed logins", Palette.orange, \.loginsFailed),
+            ("alerts", "Alerts raised", Palette.vermillion, \.alerts),
         ]
         for chart in charts {
             html += "<figure class=\"chart\" data-series=\"\(chart.key)\"><figcaption>\(escape(chart.title)) per "
             html += "\(escape(bucketName(bucket)))</figcaption>\n"
             html += barChart(
-                values: bucketed(series.map { ($0.minute, input.integer($0.values[chart.key])) }, minutes: bucket),
+                values: bucketed(series.map { ($0.minute, Int64($0.values.map(chart.value) ?? 0)) }, minutes: bucket),
                 bucket: bucket, colour: chart.colour, title: chart.title)
             html += "</figure>\n"
         }
         html += "</section>\n"
         html += "<section class=\"wide\"><figure class=\"chart\"><figcaption>QBER of the latest key exchanges</figcaption>\n"
         html += qberLegend()
-        html += qberChart(input.reply["exchanges"] as? [[String: Any]] ?? [], input.integer)
+        html += qberChart(input.reply.exchanges)
         html += "</figure>\n"
-        html += alertsSection(input.alerts, input.integer)
+        html += alertsSection(input.alerts)
         html += "</section>\n"
         return html
     }
 
     // MARK: Counters
 
-    private static func countersSection(_ c: [String: Any], _ int: (Any?) -> Int64) -> String {
+    private static func countersSection(_ c: BrokerAPI.Counters) -> String {
         let modes = ["otp", "aes", "pqc"]
-        func byKey(_ name: String) -> [String: Any] { c[name] as? [String: Any] ?? [:] }
-        func card(_ title: String, _ key: String, _ parts: [(String, String, Int64)]) -> String {
+        func int(_ value: Int?) -> Int64 { Int64(value ?? 0) }
+        func card(_ title: String, _ key: String, _ total: Int, _ parts: [(String, String, Int64)]) -> String {
             var text = "<div class=\"card\"><h2>\(escape(title))</h2>"
-            text += "<p class=\"value\" data-counter=\"\(key)\">\(group(int(c[key])))</p><ul>"
+            text += "<p class=\"value\" data-counter=\"\(key)\">\(group(Int64(total)))</p><ul>"
             for (label, counterKey, value) in parts {
                 text += "<li><span>\(escape(label))</span> <b data-counter=\"\(counterKey)\">\(group(value))</b></li>"
             }
             return text + "</ul></div>\n"
         }
-        let encryptions = byKey("encryptionsByMode"), decryptions = byKey("decryptionsByMode")
-        let severities = byKey("alertsBySeverity")
+        let encryptions = c.encryptionsByMode ?? [:], decryptions = c.decryptionsByMode ?? [:]
+        let severities = c.alertsBySeverity ?? [:]
         var html = "<section class=\"counters\">\n"
-        html += card("Encryptions", "encryptions", modes.map { ($0, "encryptions.\($0)", int(encryptions[$0])) })
-        html += card("Decryptions", "decryptions", modes.map { ($0, "decryptions.\($0)", int(decryptions[$0])) })
-        html += card("Logins", "loginsSucceeded", [("failed", "loginsFailed", int(c["loginsFailed"]))])
+        html += card("Encryptions", "encryptions", c.encryptions, modes.map { ($0, "encryptions.\($0)", int(encryptions[$0])) })
+        html += card("Decryptions", "decryptions", c.decryptions, modes.map { ($0, "decryptions.\($0)", int(decryptions[$0])) })
+        html += card("Logins", "loginsSucceeded", c.loginsSucceeded, [("failed", "loginsFailed", int(c.loginsFailed))])
             .replacingOccurrences(of: "<ul>", with: "<p class=\"sub\">succeeded</p><ul>")
-        let meanQBER = String(format: "%.2f%%", double(c["meanQber"]) * 100)
-        html += card("Key exchanges", "keyExchanges", [("aborted", "keyExchangesAborted", int(c["keyExchangesAborted"]))])
+        let meanQBER = String(format: "%.2f%%", (c.meanQber ?? 0) * 100)
+        html += card("Key exchanges", "keyExchanges", c.keyExchanges, [("aborted", "keyExchangesAborted", int(c.keyExchangesAborted))])
             .replacingOccurrences(of: "<ul>", with: "<p class=\"sub\">completed · mean QBER \(meanQBER)</p><ul>")
-        html += card("Alerts", "alerts", ["low", "medium", "high", "critical"].map {
+        html += card("Alerts", "alerts", c.alerts, ["low", "medium", "high", "critical"].map {
             ($0, "alerts.\($0)", int(severities[$0]))
         })
-        html += card("Active sessions", "activeSessions", [
-            ("registered users", "registrations", int(c["registrations"])),
-            ("key bits made", "keyBitsMade", int(c["keyBitsMade"])),
-            ("key bits used", "keyBitsUsed", int(c["keyBitsUsed"])),
+        html += card("Active sessions", "activeSessions", c.activeSessions, [
+            ("registered users", "registrations", int(c.registrations)),
+            ("key bits made", "keyBitsMade", int(c.keyBitsMade)),
+            ("key bits used", "keyBitsUsed", int(c.keyBitsUsed)),
         ])
         return html + "</section>\n"
     }
@@ -142,20 +140,19 @@ public enum DashboardHTML {
 
     struct MinuteValues {
         var minute: Int64
-        var values: [String: Any]
+        /// What the broker reported for the minute; nil for a minute it reported nothing in.
+        var values: BrokerAPI.Minute?
     }
 
     /// The window's minutes, oldest first, ending at the current minute (or the latest minute the
     /// broker reported, if its clock is ahead), zeros where the broker reported nothing.
     static func minuteSeries(_ input: Input) -> [MinuteValues] {
-        let reported = (input.reply["minutes"] as? [[String: Any]] ?? []).map {
-            MinuteValues(minute: input.integer($0["minute"]), values: $0)
-        }
+        let reported = input.reply.minutes.map { MinuteValues(minute: Int64($0.minute), values: $0) }
         let byMinute = Dictionary(reported.map { ($0.minute, $0) }, uniquingKeysWith: { _, last in last })
         let nowMinute = Int64(input.now.timeIntervalSince1970 / 60)
         let last = max(nowMinute, reported.map(\.minute).max() ?? nowMinute)
         let first = last - Int64(input.windowMinutes) + 1
-        return (first...last).map { byMinute[$0] ?? MinuteValues(minute: $0, values: [:]) }
+        return (first...last).map { byMinute[$0] ?? MinuteValues(minute: $0, values: nil) }
     }
 
     /// The bucket width in minutes that keeps `count` minutes within ``maxBars`` bars.
@@ -216,11 +213,11 @@ public enum DashboardHTML {
 
     // MARK: QBER chart
 
-    private static func qberChart(_ exchanges: [[String: Any]], _ int: (Any?) -> Int64) -> String {
+    private static func qberChart(_ exchanges: [BrokerAPI.ExchangeQber]) -> String {
         let width = 1240.0, height = 280.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
-        let threshold = exchanges.last.map { double($0["threshold"]) }.flatMap { $0 > 0 ? $0 : nil } ?? 0.11
-        let highest = exchanges.map { max(double($0["qber"]), double($0["qberUpperBound"])) }.max() ?? 0
+        let threshold = exchanges.last.map(\.threshold).flatMap { $0 > 0 ? $0 : nil } ?? 0.11
+        let highest = exchanges.map { max($0.qber, $0.qberUpperBound) }.max() ?? 0
         // Percent scale: at least 15% so the threshold shows, rounded up to a multiple of 5%.
         let scaleTop = max(15, (min(highest * 100, 100) / 5).rounded(.up) * 5)
         func y(_ qber: Double) -> Double { top + plotHeight - plotHeight * min(qber * 100, scaleTop) / scaleTop }
@@ -233,9 +230,9 @@ public enum DashboardHTML {
         let slot = plotWidth / Double(max(exchanges.count, 1))
         for (index, exchange) in exchanges.enumerated() {
             let x = left + (Double(index) + 0.5) * slot
-            let qber = double(exchange["qber"]), bound = double(exchange["qberUpperBound"])
-            let aborted = exchange["aborted"] as? Bool ?? false
-            let label = "\(clock(int(exchange["at"]) / 60_000_000)) UTC: QBER \(f(qber * 100))%, bound \(f(bound * 100))%\(aborted ? ", aborted" : "")"
+            let qber = exchange.qber, bound = exchange.qberUpperBound
+            let aborted = exchange.aborted
+            let label = "\(clock(Int64(exchange.at) / 60_000_000)) UTC: QBER \(f(qber * 100))%, bound \(f(bound * 100))%\(aborted ? ", aborted" : "")"
             if bound > qber {
                 svg += "<line x1=\"\(f(x))\" y1=\"\(f(y(qber)))\" x2=\"\(f(x))\" y2=\"\(f(y(bound)))\" stroke=\"\(Palette.grid)\" stroke-width=\"2\"/>"
             }
@@ -267,7 +264,7 @@ public enum DashboardHTML {
 
     // MARK: Alerts
 
-    private static func alertsSection(_ alerts: [[String: Any]]?, _ int: (Any?) -> Int64) -> String {
+    private static func alertsSection(_ alerts: [Alert]?) -> String {
         var html = "<div class=\"alerts\"><h2>Latest alerts</h2>\n"
         guard let alerts else {
             return html + "<p class=\"empty\">Shown to administrators only (root, qsmd's user, --admin-group).</p></div>\n"
@@ -275,10 +272,10 @@ public enum DashboardHTML {
         if alerts.isEmpty { return html + "<p class=\"empty\">No alerts.</p></div>\n" }
         html += "<table><thead><tr><th>time (UTC)</th><th>severity</th><th>rule</th><th>subject</th><th>what</th></tr></thead><tbody>\n"
         for alert in alerts {
-            let severity = alert["severity"] as? String ?? ""
-            html += "<tr><td>\(escape(timestamp(Date(timeIntervalSince1970: Double(int(alert["at"])) / 1_000_000))))</td>"
-            html += "<td class=\"sev sev-\(escape(severity))\">\(escape(severity))</td><td>\(escape(alert["rule"] as? String ?? ""))</td>"
-            html += "<td>\(escape(alert["subject"] as? String ?? ""))</td><td>\(escape(alert["message"] as? String ?? ""))</td></tr>\n"
+            let severity = alert.severity
+            html += "<tr><td>\(escape(timestamp(Date(timeIntervalSince1970: Double(alert.at) / 1_000_000))))</td>"
+            html += "<td class=\"sev sev-\(escape(severity))\">\(escape(severity))</td><td>\(escape(alert.rule))</td>"
+            html += "<td>\(escape(alert.subject))</td><td>\(escape(alert.message))</td></tr>\n"
         }
         return html + "</tbody></table></div>\n"
     }
@@ -370,11 +367,6 @@ public enum DashboardHTML {
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
     }
-
-    /// An integer field of a reply as JSONSerialization reads it; 0 when absent.
-    public static func number(_ value: Any?) -> Int64 { (value as? NSNumber)?.int64Value ?? 0 }
-
-    private static func double(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
 
     /// The page's style sheet: inline in ``render(_:)``, a file of its own in qsm-web.
     public static let css = """

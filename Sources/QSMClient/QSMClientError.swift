@@ -29,6 +29,32 @@ public enum BrokerAPIError: Error, Sendable, Equatable {
     case messageAltered(messageId: String)
     case unavailable(reason: String)
 
+    /// The error's qualified name, "io.qsm.Broker.AccountLocked".
+    public var name: String {
+        let short =
+            switch self {
+            case .authenticationFailed: "AuthenticationFailed"
+            case .secondFactorRequired: "SecondFactorRequired"
+            case .secondFactorNotEnabled: "SecondFactorNotEnabled"
+            case .secondFactorAlreadyEnabled: "SecondFactorAlreadyEnabled"
+            case .accountLocked: "AccountLocked"
+            case .invalidSession: "InvalidSession"
+            case .userExists: "UserExists"
+            case .noSuchUser: "NoSuchUser"
+            case .noSuchMessage: "NoSuchMessage"
+            case .senderCopyMissing: "SenderCopyMissing"
+            case .accessDenied: "AccessDenied"
+            case .eavesdroppingDetected: "EavesdroppingDetected"
+            case .qubitBudgetExceeded: "QubitBudgetExceeded"
+            case .insufficientKeyMaterial: "InsufficientKeyMaterial"
+            case .invalidInput: "InvalidInput"
+            case .throttled: "Throttled"
+            case .messageAltered: "MessageAltered"
+            case .unavailable: "Unavailable"
+            }
+        return BrokerAPI.interface + "." + short
+    }
+
     /// Every parameter any declared error has; each error reads the ones it declares.
     struct Fields: Decodable {
         var retryAfterSeconds: Int?
@@ -105,6 +131,16 @@ public enum QSMClientError: Error, Sendable, CustomStringConvertible {
     case reply(name: String, parametersJSON: Data)
     /// The reply was not the JSON the method declares.
     case malformedReply(String)
+
+    /// The qualified name of the error reply qsmd sent, or nil when there was no reply.
+    public var replyName: String? {
+        switch self {
+        case .broker(let error): error.name
+        case .admin(.noSuchProjection): AdminAPI.interface + ".NoSuchProjection"
+        case .reply(let name, _): name
+        case .connection, .malformedReply: nil
+        }
+    }
 
     /// The error reply `name` with `parameters`, typed where it is declared.
     static func fromReply(name: String, parameters: Data) -> QSMClientError {

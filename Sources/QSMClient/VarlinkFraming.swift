@@ -73,8 +73,26 @@ enum VarlinkEnvelope {
                 return (reply, head.continues ?? false)
             }
             return (try decoder.decode(Reply.self, from: Data("{}".utf8)), head.continues ?? false)
+        } catch let error as DecodingError {
+            throw .malformedReply(explain(error))
         } catch {
             throw .malformedReply("\(error)")
+        }
+    }
+
+    /// Where the reply differs from what the method declares, in a few words ("parameters.messages:
+    /// expected Array<Any>"), rather than DecodingError's whole context.
+    static func explain(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context, _ last: (any CodingKey)? = nil) -> String {
+            (context.codingPath + (last.map { [$0] } ?? [])).map { $0.intValue.map(String.init) ?? $0.stringValue }
+                .joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context)): expected \(type), got null"
+        case .keyNotFound(let key, let context): return "\(path(context, key)): missing"
+        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
         }
     }
 }

@@ -59,14 +59,7 @@ extension WebFace {
     /// The counters, charts and alerts, by the renderer `qsm dashboard --html` uses.
     static func sections(_ reply: BrokerAPI.DashboardReply, _ alerts: [BrokerAPI.UserAlert]) -> String {
         DashboardHTML.sections(DashboardHTML.Input(
-            reply: Self.jsonObject(reply), alerts: alerts.map { Self.jsonObject($0) }, windowMinutes: dashboardMinutes,
-            now: Date()))
-    }
-
-    /// A typed reply as the JSON object the renderer reads.
-    static func jsonObject<T: Encodable>(_ value: T) -> [String: Any] {
-        guard let data = try? JSONEncoder().encode(value) else { return [:] }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            reply: reply, alerts: alerts.map(DashboardHTML.Alert.init), windowMinutes: dashboardMinutes, now: Date()))
     }
 
     /// One Server-Sent Event named dashboard carrying `html`, a data line per line.

@@ -1,6 +1,5 @@
 import Foundation
-import Varlink
-import Synchronization
+import QSMClient
 
 /// The `socket` suite: Send (aes, 64-byte bodies, pools made first) over qsmd's socket from 1 and from
 /// 50 connections, each waiting for its reply before the next call, with p50 and p99 latency; then
@@ -9,7 +8,7 @@ import Synchronization
 /// QSM_BENCH_SNAPSHOT_EVERY sets qsmd's snapshot interval (default 100,000 events), to see what
 /// snapshots cost in memory.
 enum SocketBench {
-    static func run(_ options: [String]) throws {
+    static func run(_ options: [String]) async throws {
         var qsmd = ""
         var messages = 20_000
         var memoryUsers = 10_000
@@ -40,37 +39,36 @@ enum SocketBench {
         try Data(#"{"allowCheapPasswordHashingForTests": true, "passwordMemoryKiB": 8, "passwordIterations": 1, "rulesFile": "\#(rules)", "snapshotEvery": \#(snapshotEvery)\#(pipelined)}"#.utf8)
             .write(to: URL(fileURLWithPath: config))
         let arguments = ["--data", directory + "/data", "--socket", socket, "--config", config, "--log-level", "warning"]
-        var daemon = try startDaemon(qsmd, arguments: arguments, socket: socket).process
+        var daemon = try await startDaemon(qsmd, arguments: arguments, socket: socket).process
         defer {
             daemon.terminate()
             daemon.waitUntilExit()
         }
 
-        let setup = try VarlinkClient(socketPath: socket)
+        let setup = try await QSMConnection.connect(socketPath: socket)
         var tokens: [String] = []
         for index in 0..<100 {
             let user = String(format: "user%03d", index)
-            _ = try setup.call("io.qsm.Broker.Register", ["username": user, "password": "password-\(user)"])
-            let session = try setup.call("io.qsm.Broker.Login", ["username": user, "password": "password-\(user)"])
-            tokens.append(((session["session"] as? [String: Any])?["token"] as? String) ?? "")
+            _ = try await setup.call(BrokerAPI.Register(username: user, password: "password-\(user)"))
+            tokens.append(try await setup.call(BrokerAPI.Login(username: user, password: "password-\(user)")).session.token)
         }
         for index in stride(from: 0, to: 100, by: 2) {
-            _ = try setup.call("io.qsm.Broker.EstablishKey", ["token": tokens[index], "peer": String(format: "user%03d", index + 1)])
+            _ = try await setup.call(BrokerAPI.EstablishKey(token: tokens[index], peer: String(format: "user%03d", index + 1)))
         }
         let body = String(repeating: "a", count: 64)
-        let single = try measure(socket: socket, tokens: tokens, connections: 1, total: max(messages / 10, 100), body: body)
-        let fifty = try measure(socket: socket, tokens: tokens, connections: 50, total: messages, body: body)
+        let single = try await measure(socket: socket, tokens: tokens, connections: 1, total: max(messages / 10, 100), body: body)
+        let fifty = try await measure(socket: socket, tokens: tokens, connections: 50, total: messages, body: body)
         for (name, result) in [("c=1", single), ("c=50", fifty)] {
             print(String(format: "socket-send %@: %.0f ops/s, p50 %.3f ms, p99 %.3f ms (%d messages)",
                          name, result.rate, result.p50 * 1000, result.p99 * 1000, result.count))
         }
 
         if memoryEvents > 0 {
-            let (users, events) = try fill(socket: socket, setup: setup, users: memoryUsers, events: memoryEvents, body: body)
+            let (users, events) = try await fill(socket: socket, setup: setup, users: memoryUsers, events: memoryEvents, body: body)
             let rss = rssAnon(pid: daemon.processIdentifier) / 1024
             daemon.terminate()
             daemon.waitUntilExit()
-            let restarted = try startDaemon(qsmd, arguments: arguments, socket: socket)
+            let restarted = try await startDaemon(qsmd, arguments: arguments, socket: socket)
             daemon = restarted.process
             print(String(
                 format: "qsmd-memory: RssAnon %d MiB with %d users and %d events; restart to ready %.2f s",
@@ -86,71 +84,66 @@ enum SocketBench {
         var count: Int
     }
 
-    /// `connections` clients, each sending its share in turn to its partner, waiting for each reply.
-    static func measure(socket: String, tokens: [String], connections: Int, total: Int, body: String) throws -> Measurement {
+    /// `connections` clients, each on a connection of its own sending its share in turn to its partner,
+    /// waiting for each reply.
+    static func measure(socket: String, tokens: [String], connections: Int, total: Int, body: String) async throws -> Measurement {
         let perConnection = max(total / connections, 1)
-        let latencies = Mutex<[Double]>([])
-        let failures = Mutex<[String]>([])
-        let group = DispatchGroup()
         let start = Date()
-        for connection in 0..<connections {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                do {
-                    let client = try VarlinkClient(socketPath: socket)
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for connection in 0..<connections {
+                group.addTask {
+                    let client = try await QSMConnection.connect(socketPath: socket)
                     let sender = (connection % 50) * 2
+                    let send = BrokerAPI.Send(token: tokens[sender], to: String(format: "user%03d", sender + 1), body: body, mode: "aes")
                     var mine: [Double] = []
                     mine.reserveCapacity(perConnection)
                     for _ in 0..<perConnection {
                         let begin = DispatchTime.now().uptimeNanoseconds
-                        _ = try client.call("io.qsm.Broker.Send", [
-                            "token": tokens[sender], "to": String(format: "user%03d", sender + 1), "body": body, "mode": "aes",
-                        ])
+                        do { _ = try await client.call(send) } catch {
+                            await client.close()
+                            throw BenchError("a sender failed: \(error)")
+                        }
                         mine.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
                     }
-                    latencies.withLock { $0 += mine }
-                } catch {
-                    failures.withLock { $0.append("\(error)") }
+                    await client.close()
+                    return mine
                 }
-            }.start()
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }
         }
-        group.wait()
         let elapsed = Date().timeIntervalSince(start)
-        if let failure = failures.withLock({ $0.first }) { throw BenchError("a sender failed: \(failure)") }
-        let sorted = latencies.withLock { $0 }.sorted()
+        let sorted = latencies.sorted()
         return Measurement(
             rate: Double(sorted.count) / elapsed, p50: sorted[sorted.count / 2],
             p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)], count: sorted.count)
     }
 
     /// Registers users up to `users` and sends until the log holds `events`, from 50 connections.
-    static func fill(socket: String, setup: VarlinkClient, users: Int, events: Int, body: String) throws -> (Int, Int) {
+    static func fill(socket: String, setup: QSMConnection, users: Int, events: Int, body: String) async throws -> (Int, Int) {
         var registered = 100
         while registered < users {
             let user = String(format: "filler%05d", registered)
-            _ = try setup.call("io.qsm.Broker.Register", ["username": user, "password": "password-\(user)"])
+            _ = try await setup.call(BrokerAPI.Register(username: user, password: "password-\(user)"))
             registered += 1
             if registered % 2_000 == 0 { FileHandle.standardError.write(Data("socket: \(registered) users\n".utf8)) }
         }
         var tokens: [String] = []
         for index in 0..<100 {
             let user = String(format: "user%03d", index)
-            let session = try setup.call("io.qsm.Broker.Login", ["username": user, "password": "password-\(user)"])
-            tokens.append(((session["session"] as? [String: Any])?["token"] as? String) ?? "")
+            tokens.append(try await setup.call(BrokerAPI.Login(username: user, password: "password-\(user)")).session.token)
         }
-        var head = ((try setup.call("io.qsm.Admin.Stats"))["head"] as? NSNumber)?.intValue ?? 0
+        var head = try await setup.call(AdminAPI.Stats()).head
         while head < events {
             let batch = min(events - head, 100_000)
-            _ = try measure(socket: socket, tokens: tokens, connections: 50, total: batch, body: body)
-            head = ((try setup.call("io.qsm.Admin.Stats"))["head"] as? NSNumber)?.intValue ?? 0
+            _ = try await measure(socket: socket, tokens: tokens, connections: 50, total: batch, body: body)
+            head = try await setup.call(AdminAPI.Stats()).head
             FileHandle.standardError.write(Data("socket: \(head) events\n".utf8))
         }
         return (registered, head)
     }
 
     /// Starts qsmd and waits until its socket answers a call; returns the process and how long that took.
-    static func startDaemon(_ qsmd: String, arguments: [String], socket: String) throws -> (process: Process, seconds: Double) {
+    static func startDaemon(_ qsmd: String, arguments: [String], socket: String) async throws -> (process: Process, seconds: Double) {
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: qsmd)
         daemon.arguments = arguments
@@ -158,15 +151,23 @@ enum SocketBench {
         try daemon.run()
         let deadline = Date().addingTimeInterval(120)
         while true {
-            if let client = try? VarlinkClient(socketPath: socket), (try? client.call("org.varlink.service.GetInfo")) != nil {
-                return (daemon, Date().timeIntervalSince(start))
+            if let client = try? await QSMConnection.connect(socketPath: socket) {
+                let answered = (try? await client.call(GetInfo())) != nil
+                await client.close()
+                if answered { return (daemon, Date().timeIntervalSince(start)) }
             }
             guard Date() < deadline, daemon.isRunning else {
                 daemon.terminate()
                 throw BenchError("qsmd did not start")
             }
-            usleep(10_000)
+            try await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// Varlink's own GetInfo: any answer means qsmd serves its socket.
+    struct GetInfo: QSMRequest {
+        static let method = "org.varlink.service.GetInfo"
+        typealias Reply = EmptyReply
     }
 
     /// RssAnon of `pid` in KiB (LMDB's file mapping is not anonymous and is not counted).

@@ -15,7 +15,7 @@ do {
     case "crypto": try CryptoBench.run(options)
     case "consttime": try ConstantTimeBench.run(options)
     case "broker": try await BrokerBench.run(options)
-    case "socket": try SocketBench.run(options)
+    case "socket": try await SocketBench.run(options)
     case "forensics": try await ForensicsBench.run(options)
     case "web": try await WebBench.run(options)
     default:

@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -6,23 +7,23 @@ import Testing
 /// `--limit` says how many come first (issue 18 item 7: it started blank and ignored --limit).
 @Suite("qsm alerts --follow")
 struct AlertsFollowTests {
-    private func bruteForce(_ user: String, _ client: RawVarlink) throws {
-        for _ in 0..<5 { _ = try client.call("io.qsm.Broker.Login", ["username": user, "password": "wrong-password"]) }
+    private func bruteForce(_ user: String, _ client: QSMConnection) async {
+        for _ in 0..<5 { _ = await Outcome.of(client, BrokerAPI.Login(username: user, password: "wrong-password")) }
     }
 
     @Test func theLatestAlertsComeFirstThenNewOnes() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
-        let client = try RawVarlink(daemon.socket)
-        for user in ["alice", "bob", "carol"] { try client.ok("io.qsm.Broker.Register", ["username": user, "password": "\(user)-password"]) }
-        try bruteForce("alice", client)
-        try bruteForce("bob", client)  // and ten failures from one uid: source_failures too
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        for user in ["alice", "bob", "carol"] { _ = try await client.call(BrokerAPI.Register(username: user, password: "\(user)-password")) }
+        await bruteForce("alice", client)
+        await bruteForce("bob", client)  // and ten failures from one uid: source_failures too
 
         let follower = try ChildProcess(
             Products.qsm, ["alerts", "--follow", "--limit", "2"],
             environment: ["PATH": "/usr/bin:/bin", "QSM_SOCKET": daemon.socket, "QSM_HOME": daemon.directory.appending("root"), "HOME": daemon.directory.path])
         // The latest two (bob's brute_force and the source_failures both raised), not alice's older one.
         #expect(try await follower.waitForLine(timeout: .seconds(20)) { $0.contains("brute_force") && $0.contains("bob") })
-        try bruteForce("carol", client)
+        await bruteForce("carol", client)
         #expect(try await follower.waitForLine(timeout: .seconds(20)) { $0.contains("brute_force") && $0.contains("carol") })
         follower.kill(SIGTERM)
         _ = try await follower.wait()

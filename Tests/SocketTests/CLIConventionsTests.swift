@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -94,9 +95,9 @@ struct CLIConventionsTests {
         let (_, whoJSON, _) = try await qsm(["--json", "whoami"])
         #expect((try JSONSerialization.jsonObject(with: Data(whoJSON.utf8)) as? [String: Any])?["username"] as? String == "bob")
 
-        let client = try RawVarlink(daemon.socket)
-        let alice = try client.registerAndLogin("alice")
-        for index in 0..<2 { try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "m\(index)", "mode": "pqc"]) }
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let alice = try await client.registerAndLogin("alice")
+        for index in 0..<2 { _ = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "m\(index)", mode: "pqc")) }
         let (inbox, inboxJSON, inboxError) = try await qsm(["--json", "--socket", daemon.socket, "inbox", "-n", "1"])
         #expect(inbox == 0, "\(inboxError)")
         let messages = try #require((try JSONSerialization.jsonObject(with: Data(inboxJSON.utf8)) as? [String: Any])?["messages"] as? [Any])
@@ -121,12 +122,12 @@ struct CLIConventionsTests {
         let home = daemon.directory.appending("bob")
         #expect(try await daemon.qsm(["register", "bob", "--password-stdin"], input: "bob-password", home: home).0 == 0)
         #expect(try await daemon.qsm(["login", "bob", "--password-stdin"], input: "bob-password", home: home).0 == 0)
-        let client = try RawVarlink(daemon.socket)
-        let alice = try client.registerAndLogin("alice")
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let alice = try await client.registerAndLogin("alice")
         // 17 ids over 16 hex digits: two of them share their first character.
         var bodies: [String: String] = [:]
         for index in 0..<17 {
-            let id = try #require(try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "message \(index)", "mode": "pqc"])["messageId"] as? String)
+            let id = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "message \(index)", mode: "pqc")).messageId
             bodies[id] = "message \(index)"
         }
         let ids = Array(bodies.keys)
@@ -149,7 +150,7 @@ struct CLIConventionsTests {
     @Test func keyStatusShowsTheKeyLeftPerPeer() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
         let home = daemon.directory.appending("alice")
-        _ = try RawVarlink(daemon.socket).registerAndLogin("bob")
+        _ = try await registerAndLogin("bob", socket: daemon.socket)
         #expect(try await daemon.qsm(["register", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         let (empty, emptyOutput, _) = try await daemon.qsm(["key", "status"], home: home)

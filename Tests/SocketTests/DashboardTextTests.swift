@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -24,7 +25,7 @@ struct DashboardTextTests {
             while states() < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         }
         try await waitFor(1)
-        _ = try RawVarlink(daemon.socket).registerAndLogin("bob")  // a change: a second state follows the first
+        _ = try await registerAndLogin("bob", socket: daemon.socket)  // a change: a second state follows the first
         try await waitFor(2)
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         watcher.kill(SIGTERM)
@@ -39,12 +40,12 @@ struct DashboardTextTests {
     @Test func onATerminalItFitsTheWidthKeepsSmallBarsAndHonoursNoColor() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
         let home = daemon.directory.appending("alice")
-        let client = try RawVarlink(daemon.socket)
-        _ = try client.registerAndLogin("bob")
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        _ = try await client.registerAndLogin("bob")
         #expect(try await daemon.qsm(["register", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
-        let alice = try client.login("alice")
-        for index in 0..<100 { try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "m\(index)", "mode": "pqc"]) }
+        let alice = try await client.login("alice")
+        for index in 0..<100 { _ = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "m\(index)", mode: "pqc")) }
 
         let environment = ["PATH": "/usr/bin:/bin", "QSM_SOCKET": daemon.socket, "QSM_HOME": home, "HOME": home, "TERM": "xterm"]
         for noColor in [false, true] {

@@ -1,5 +1,6 @@
 import Foundation
 import QSMEvents
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -13,8 +14,8 @@ struct ExchangeCancelTests {
         // is answered, the long one is either recorded or gone for good.
         let daemon = try await Daemon(settings: cheapSettings(["exchangeThreads": 1]))
         let home = daemon.directory.appending("alice")
-        let client = try RawVarlink(daemon.socket)
-        _ = try client.registerAndLogin("bob")
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        _ = try await client.registerAndLogin("bob")
         #expect(try await daemon.qsm(["register", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
 
@@ -26,9 +27,9 @@ struct ExchangeCancelTests {
         kill(terminal.pid, SIGINT)
         #expect(try await terminal.wait() == 130)
 
-        let alice = try client.login("alice")
-        let sentinel = try client.ok("io.qsm.Broker.EstablishKey", ["token": alice, "peer": "bob"])
-        #expect(sentinel["exchange"] != nil, "the daemon serves on")
+        let alice = try await client.login("alice")
+        let sentinel = try await client.call(BrokerAPI.EstablishKey(token: alice, peer: "bob"))
+        #expect(sentinel.exchange.finalBits > 0, "the daemon serves on")
         let completed = try readLog(daemon.data).events.filter { $0.type == EventType.keyExchangeCompleted.rawValue }
         #expect(completed.count == 1, "only the sentinel's exchange is recorded, not the cancelled one: \(completed.count)")
         #expect(try await daemon.stop() == 0)

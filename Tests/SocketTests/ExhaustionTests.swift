@@ -1,8 +1,8 @@
 import EventLog
 import Foundation
 import QSMEvents
+import QSMClient
 import QSMTesting
-import Synchronization
 import Testing
 
 /// Resource exhaustion against a real qsmd: many idle connections, peers that never read, a full disk.
@@ -17,42 +17,48 @@ struct ExhaustionTests {
         try #require(limit >= 1200, "RLIMIT_NOFILE is \(limit); 1,000 connections need more")
         let rules = try rulesWithoutSendFlood()
         let daemon = try await Daemon(settings: cheapSettings(["rulesFile": rules.file]))
-        let setup = try RawVarlink(daemon.socket)
-        let token = try setup.registerAndLogin("holder")
-        _ = try setup.registerAndLogin("peer")
-        try setup.ok("io.qsm.Broker.EstablishKey", ["token": token, "peer": "peer", "qubits": 60_000])
+        let setup = try await QSMConnection.connect(socketPath: daemon.socket)
+        let token = try await setup.registerAndLogin("holder")
+        _ = try await setup.registerAndLogin("peer")
+        _ = try await setup.call(BrokerAPI.EstablishKey(token: token, peer: "peer", qubits: 60_000))
 
-        var held: [RawVarlink] = []
-        for _ in 0..<1000 { held.append(try RawVarlink(daemon.socket)) }
+        var held: [RawWire] = []
+        for _ in 0..<1000 { held.append(try RawWire(daemon.socket)) }
         // One call on each, so each connection is surely accepted and counted by qsmd.
         for connection in held { try connection.send("org.varlink.service.GetInfo") }
         for connection in held { #expect(try connection.receive().error == nil) }
 
-        let latencies = Mutex<[Duration]>([])
-        let failures = Mutex<[String]>([])
+        let latencies = Collected<Duration>()
+        let failures = Collected<String>()
         let served = 4
         let callsEach = 150
-        DispatchQueue.concurrentPerform(iterations: served) { worker in
-            do {
-                let client = try RawVarlink(daemon.socket)
-                for index in 0..<callsEach {
-                    let start = ContinuousClock.now
-                    let reply = index % 2 == 0
-                        ? try client.call("io.qsm.Broker.Send", ["token": token, "to": "peer", "body": "served \(worker)-\(index)", "mode": "aes"])
-                        : try client.call("io.qsm.Broker.Inbox", ["token": token, "limit": 10])
-                    let took = ContinuousClock.now - start
-                    latencies.withLock { $0.append(took) }
-                    if let error = reply.error { failures.withLock { $0.append("\(error) \(reply.parameters)") } }
+        let socket = daemon.socket
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<served {
+                group.addTask {
+                    do {
+                        let client = try await QSMConnection.connect(socketPath: socket)
+                        for index in 0..<callsEach {
+                            let start = ContinuousClock.now
+                            if index % 2 == 0 {
+                                _ = try await client.call(BrokerAPI.Send(token: token, to: "peer", body: "served \(worker)-\(index)", mode: "aes"))
+                            } else {
+                                _ = try await client.call(BrokerAPI.Inbox(token: token, limit: 10))
+                            }
+                            latencies.append(ContinuousClock.now - start)
+                        }
+                        await client.close()
+                    } catch {
+                        failures.append("\(error)")
+                    }
                 }
-            } catch {
-                failures.withLock { $0.append("\(error)") }
             }
         }
-        let all = latencies.withLock { $0 }
+        let all = latencies.all
         let p50 = percentile(all, 0.5)
         let p99 = percentile(all, 0.99)
         print("exhaustion: 1000 connections held, \(all.count) calls served, p50 \(p50), p99 \(p99)")
-        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(5) })")
+        #expect(failures.all.isEmpty, "\(failures.all.prefix(5))")
         #expect(all.count == served * callsEach)
 
         // Every held connection still answers.
@@ -70,34 +76,33 @@ struct ExhaustionTests {
     @Test func peersThatNeverReadTheirRepliesDoNotStarveOthers() async throws {
         let rules = try rulesWithoutSendFlood()
         let daemon = try await Daemon(settings: cheapSettings(["rulesFile": rules.file]))
-        let setup = try RawVarlink(daemon.socket)
+        let setup = try await QSMConnection.connect(socketPath: daemon.socket)
         // About 2 KB a UserRegistered event (the X-Wing public key): 150 of them make each ReadEvents
         // stream about 300 KB of JSON, more than the socket and the outbound watermark hold.
-        for index in 0..<150 { try setup.ok("io.qsm.Broker.Register", ["username": "bulk\(index)", "password": "bulk\(index)-password"]) }
-        let token = try setup.login("bulk0")
-        func measure() throws -> [Duration] {
+        for index in 0..<150 { _ = try await setup.call(BrokerAPI.Register(username: "bulk\(index)", password: "bulk\(index)-password")) }
+        let token = try await setup.login("bulk0")
+        func measure() async throws -> [Duration] {
             var latencies: [Duration] = []
             for index in 0..<100 {
                 let start = ContinuousClock.now
-                let reply = index % 2 == 0
-                    ? try setup.call("io.qsm.Broker.Inbox", ["token": token])
-                    : try setup.call("io.qsm.Broker.Send", ["token": token, "to": "bulk1", "body": "still served", "mode": "pqc"])
+                let refusal = index % 2 == 0
+                    ? await Outcome.of(setup, BrokerAPI.Inbox(token: token)).error
+                    : await Outcome.of(setup, BrokerAPI.Send(token: token, to: "bulk1", body: "still served", mode: "pqc")).error
                 latencies.append(ContinuousClock.now - start)
-                #expect(reply.error == nil, "\(reply.error ?? "") \(reply.parameters)")
+                #expect(refusal == nil, "\(refusal ?? "")")
             }
             return latencies
         }
-        let baseline = try measure()
+        let baseline = try await measure()
         let before = residentKiB(daemon.process.pid)
 
-        var silent: [RawVarlink] = []
+        var silent: [RawWire] = []
         for _ in 0..<40 {
-            let connection = try RawVarlink(daemon.socket)
+            let connection = try RawWire(daemon.socket)
             // 100 pipelined calls, about 30 MB of replies each if qsmd buffered them.
             var frames = Data()
             for _ in 0..<100 {
-                frames.append(try JSONSerialization.data(withJSONObject: [
-                    "method": "io.qsm.Admin.ReadEvents", "parameters": ["from": 1, "limit": 1000], "more": true]))
+                frames.append(Data(#"{"method":"io.qsm.Admin.ReadEvents","parameters":{"from":1,"limit":1000},"more":true}"#.utf8))
                 frames.append(0)
             }
             try connection.write(frames)
@@ -106,7 +111,7 @@ struct ExhaustionTests {
         // The first calls of each silent peer are answered until its socket and qsmd's watermark are full:
         // that is work, and it competes for the CPU. Measure once during it (once qsmd has begun answering
         // every silent peer) and once after (once the bytes waiting on their sockets stop growing).
-        func pending(_ connection: RawVarlink) -> Int {
+        func pending(_ connection: RawWire) -> Int {
             var bytes: Int32 = 0
             return ioctl(connection.fd, UInt(FIONREAD), &bytes) == 0 ? Int(bytes) : 0
         }
@@ -115,14 +120,14 @@ struct ExhaustionTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(!silent.contains { pending($0) == 0 }, "qsmd answered no call of some silent peers within 120 s")
-        let during = try measure()
+        let during = try await measure()
         var totals = [-1, -2, -3]
         while Set(totals.suffix(3)).count > 1 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
             totals.append(silent.reduce(0) { $0 + pending($1) })
         }
         try #require(Set(totals.suffix(3)).count == 1, "the silent peers' replies kept coming for 120 s: \(totals.suffix(5))")
-        let latencies = try measure()
+        let latencies = try await measure()
         let after = residentKiB(daemon.process.pid)
         let p99 = percentile(latencies, 0.99)
         print("exhaustion: 40 peers never reading (4,000 pipelined 300 KB streams): others' p50 \(percentile(latencies, 0.5)) p99 \(p99) "
@@ -130,7 +135,7 @@ struct ExhaustionTests {
         // 40 connections x 100 calls x 300 KB would be 1.2 GB if replies were buffered.
         #expect(after - before < 200 * 1024, "qsmd grew by \((after - before) / 1024) MiB while 40 peers never read")
         silent.removeAll()
-        #expect(try setup.call("io.qsm.Broker.Inbox", ["token": token]).error == nil)
+        #expect(await Outcome.of(setup, BrokerAPI.Inbox(token: token)).error == nil)
         #expect(try await daemon.stop() == 0)
     }
 
@@ -156,9 +161,9 @@ struct ExhaustionTests {
         defer { Self.unmount(mountpoint) }
 
         let daemon = try await Daemon(directory: directory, settings: cheapSettings())
-        let client = try RawVarlink(daemon.socket)
-        let token = try client.registerAndLogin("filler")
-        _ = try client.registerAndLogin("target")
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let token = try await client.registerAndLogin("filler")
+        _ = try await client.registerAndLogin("target")
         let filler = mountpoint + "/filler"
         // Leave about 1.5 MiB free.
         var space = statvfs()
@@ -167,39 +172,44 @@ struct ExhaustionTests {
         try Data(count: max(0, free - 1_536 * 1024)).write(to: URL(fileURLWithPath: filler))
 
         var acknowledged: [String] = []
-        var refusal: RawVarlink.Reply?
+        var refusal: QSMClientError?
         let body = String(repeating: "f", count: 16 * 1024)
         for index in 0..<2000 {
-            let reply = try client.call("io.qsm.Broker.Send", ["token": token, "to": "target", "body": "\(index) \(body)", "mode": "pqc"])
-            if let error = reply.error {
-                refusal = reply
-                #expect(error == "io.qsm.Broker.Unavailable", "\(error) \(reply.parameters)")
+            do {
+                acknowledged.append(try await client.call(BrokerAPI.Send(token: token, to: "target", body: "\(index) \(body)", mode: "pqc")).messageId)
+            } catch {
+                refusal = error
                 break
             }
-            acknowledged.append(try #require(reply["messageId"] as? String))
         }
         let refused = try #require(refusal, "2,000 sends of 16 KiB fitted in 1.5 MiB?")
-        let reason = refused["reason"] as? String ?? ""
-        print("exhaustion: disk full after \(acknowledged.count) sends: \(refused.error ?? "") \(reason)")
+        guard case .broker(.unavailable(let reason)) = refused else {
+            Issue.record("a full disk refused with \(refused), not io.qsm.Broker.Unavailable")
+            return
+        }
+        print("exhaustion: disk full after \(acknowledged.count) sends: \(refused.replyName ?? "") \(reason)")
         #expect(reason.contains("no space left"), "the refusal says why: \(reason)")
         // Still full: refused again, and reads are served.
-        #expect(try client.call("io.qsm.Broker.Send", ["token": token, "to": "target", "body": body, "mode": "pqc"]).error
+        #expect(await Outcome.of(client, BrokerAPI.Send(token: token, to: "target", body: body, mode: "pqc")).error
                 == "io.qsm.Broker.Unavailable")
-        #expect(try client.call("io.qsm.Broker.Inbox", ["token": token]).error == nil)
+        #expect(await Outcome.of(client, BrokerAPI.Inbox(token: token)).error == nil)
 
         // Free the space: the same qsmd accepts sends again.
         try FileManager.default.removeItem(atPath: filler)
         var resumed = 0
         for index in 0..<20 {
-            let reply = try client.call("io.qsm.Broker.Send", ["token": token, "to": "target", "body": "after \(index)", "mode": "pqc"])
-            #expect(reply.error == nil, "after freeing space: \(reply.error ?? "") \(reply.parameters)")
-            if let id = reply["messageId"] as? String { acknowledged.append(id); resumed += 1 }
+            do {
+                acknowledged.append(try await client.call(BrokerAPI.Send(token: token, to: "target", body: "after \(index)", mode: "pqc")).messageId)
+                resumed += 1
+            } catch {
+                Issue.record("after freeing space: \(error)")
+            }
         }
         #expect(resumed == 20)
-        let verified = try client.ok("io.qsm.Admin.VerifyChain")
-        #expect(verified["ok"] as? Bool == true)
-        let rebuilt = try client.ok("io.qsm.Admin.Rebuild")
-        #expect(rebuilt["equal"] as? Bool == true, "live state after a failed commit equals a rebuild")
+        let verified = try await client.call(AdminAPI.VerifyChain())
+        #expect(verified.ok)
+        let rebuilt = try await client.call(AdminAPI.Rebuild())
+        #expect(rebuilt.equal, "live state after a failed commit equals a rebuild")
         #expect(daemon.process.pid > 0 && kill(daemon.process.pid, 0) == 0, "the same qsmd, never restarted")
         #expect(try await daemon.stop() == 0)
 
@@ -219,29 +229,29 @@ struct ExhaustionTests {
         let initial = 1 << 20
         let rules = try rulesWithoutSendFlood()
         let daemon = try await Daemon(settings: cheapSettings(["initialMapBytes": initial, "rulesFile": rules.file]))
-        let client = try RawVarlink(daemon.socket)
-        let token = try client.registerAndLogin("grower")
-        _ = try client.registerAndLogin("sink")
-        let start = try client.ok("io.qsm.Admin.Stats")
-        #expect(start["mapBytes"] as? Int == initial, "the map starts at initialMapBytes: \(start)")
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let token = try await client.registerAndLogin("grower")
+        _ = try await client.registerAndLogin("sink")
+        let start = try await client.call(AdminAPI.Stats())
+        #expect(start.mapBytes == initial, "the map starts at initialMapBytes: \(start)")
         let body = String(repeating: "g", count: 16 * 1024)
         var sent: [String] = []
         for index in 0..<250 {
-            let reply = try client.ok("io.qsm.Broker.Send", ["token": token, "to": "sink", "body": "\(index) \(body)", "mode": "pqc"])
-            sent.append(reply["messageId"] as? String ?? "")
+            let reply = try await client.call(BrokerAPI.Send(token: token, to: "sink", body: "\(index) \(body)", mode: "pqc"))
+            sent.append(reply.messageId)
         }
-        let end = try client.ok("io.qsm.Admin.Stats")
-        let mapBytes = end["mapBytes"] as? Int ?? 0
-        print("exhaustion: map grew from \(initial) to \(mapBytes) bytes (log file \(end["logBytes"] ?? 0) bytes) over 250 sends of 16 KiB")
+        let end = try await client.call(AdminAPI.Stats())
+        let mapBytes = end.mapBytes
+        print("exhaustion: map grew from \(initial) to \(mapBytes) bytes (log file \(end.logBytes) bytes) over 250 sends of 16 KiB")
         #expect(mapBytes > initial * 2, "the map grew: \(end)")
-        #expect(try client.ok("io.qsm.Admin.VerifyChain")["ok"] as? Bool == true)
+        #expect(try await client.call(AdminAPI.VerifyChain()).ok)
         #expect(try await daemon.stop() == 0)
 
         let again = try await Daemon(directory: daemon.directory, settings: cheapSettings(["initialMapBytes": initial, "rulesFile": rules.file]))
-        let reader = try RawVarlink(again.socket)
-        let sink = try reader.login("sink")
-        let read = try reader.ok("io.qsm.Broker.Decrypt", ["token": sink, "messageId": sent.last ?? ""])
-        #expect((read["body"] as? String)?.hasPrefix("249 ") == true)
+        let reader = try await QSMConnection.connect(socketPath: again.socket)
+        let sink = try await reader.login("sink")
+        let read = try await reader.call(BrokerAPI.Decrypt(token: sink, messageId: sent.last ?? ""))
+        #expect(read.body.hasPrefix("249 "))
         #expect(try await again.stop() == 0)
     }
 

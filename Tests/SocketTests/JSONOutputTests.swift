@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -22,9 +23,9 @@ struct JSONOutputTests {
         let (_, login, _) = try await daemon.qsm(["login", "bob", "--password-stdin", "--json"], input: "bob-password", home: home)
         let session = try #require(try JSONSerialization.jsonObject(with: Data(login.utf8)) as? [String: Any])
         #expect(Self.isRFC3339(session["expiresAt"] as? String), "\(session)")
-        let client = try RawVarlink(daemon.socket)
-        let alice = try client.registerAndLogin("alice")
-        let id = try #require(try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "hello", "mode": "pqc"])["messageId"] as? String)
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let alice = try await client.registerAndLogin("alice")
+        let id = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "hello", mode: "pqc")).messageId
         #expect(id.wholeMatch(of: /[0-9a-f]{32}/) != nil)
 
         let (_, inbox, _) = try await daemon.qsm(["inbox", "--json"], home: home)

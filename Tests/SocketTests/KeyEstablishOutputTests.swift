@@ -10,7 +10,7 @@ struct KeyEstablishOutputTests {
     @Test func anAbortedExchangeSpeaksPercentagesNamesTheAlertAndHasJSON() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
         let home = daemon.directory.appending("alice")
-        _ = try RawVarlink(daemon.socket).registerAndLogin("bob")
+        _ = try await registerAndLogin("bob", socket: daemon.socket)
         #expect(try await daemon.qsm(["register", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
 

@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -10,11 +11,11 @@ struct PagingTests {
         let daemon = try await Daemon(settings: cheapSettings())
         let bob = daemon.directory.appending("bob")
         // 105 aes messages over one connection (the fastest mode and path), then bob's qsm lists them.
-        let connection = try RawVarlink(daemon.socket)
-        let alice = try connection.registerAndLogin("alice")
-        try connection.ok("io.qsm.Broker.Register", ["username": "bob", "password": "bob-password"])
+        let connection = try await QSMConnection.connect(socketPath: daemon.socket)
+        let alice = try await connection.registerAndLogin("alice")
+        _ = try await connection.call(BrokerAPI.Register(username: "bob", password: "bob-password"))
         for n in 1...105 {
-            try connection.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "message \(n)", "mode": "aes"])
+            _ = try await connection.call(BrokerAPI.Send(token: alice, to: "bob", body: "message \(n)", mode: "aes"))
         }
         _ = try await daemon.qsm(["login", "bob", "--password-stdin"], input: "bob-password", home: bob)
         func lines(_ text: String) -> [Substring] { text.split(separator: "\n") }

@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -23,9 +24,9 @@ struct PeerFloodTests {
         #expect((ready["heldOpen"] as? Int ?? .max) <= 64, "nobody holds at most maxConnectionsPerUID: \(ready)")
 
         // root (an administrator) and another unprivileged uid are served while nobody holds its share.
-        let root = try RawVarlink(daemon.socket)
+        let root = try await QSMConnection.connect(socketPath: daemon.socket)
         let start = ContinuousClock.now
-        _ = try root.registerAndLogin("alice")
+        _ = try await root.registerAndLogin("alice")
         print("flood: root's Register and Login took \(ContinuousClock.now - start)")
         let other = try Self.flood(daemon, uid: 65533, ["--connections", "8", "--mode", "idle", "--hold", "0"])
         let otherReady = try await Self.summary(other, "ready", timeout: .seconds(60))
@@ -39,7 +40,9 @@ struct PeerFloodTests {
         #expect((done["heldOpenAtEnd"] as? Int ?? .max) <= 16, "idle and trickling connections are closed: \(done)")
         #expect(try await flood.wait() == 0, "\(flood.standardError)")
         // A new connection: root's first one has been idle longer than the limit.
-        #expect(try RawVarlink(daemon.socket).call("io.qsm.Broker.Login", ["username": "alice", "password": "alice-password"]).error == nil)
+        let fresh = try await QSMConnection.connect(socketPath: daemon.socket)
+        #expect(await Outcome.of(fresh, BrokerAPI.Login(username: "alice", password: "alice-password")).error == nil)
+        await fresh.close()
         #expect(try await daemon.stop() == 0)
     }
 
@@ -63,8 +66,8 @@ struct PeerFloodTests {
         #expect(before > 0 && peak > 0)
         #expect(peak - before < 96 * 1024, "qsmd grew by \((peak - before) / 1024) MiB for one user")
         #expect(after - before < 64 * 1024, "qsmd kept \((after - before) / 1024) MiB after the user left")
-        let root = try RawVarlink(daemon.socket)
-        _ = try root.registerAndLogin("alice")
+        let root = try await QSMConnection.connect(socketPath: daemon.socket)
+        _ = try await root.registerAndLogin("alice")
         #expect(try await daemon.stop() == 0)
     }
 
@@ -74,21 +77,20 @@ struct PeerFloodTests {
     @Test func unreadAdminStreamsHoldOnePageEach() async throws {
         let rules = try rulesWithoutSendFlood()
         let daemon = try await Daemon(settings: cheapSettings(["rulesFile": rules.file]))
-        let setup = try RawVarlink(daemon.socket)
-        let token = try setup.registerAndLogin("writer")
-        _ = try setup.registerAndLogin("reader")
+        let setup = try await QSMConnection.connect(socketPath: daemon.socket)
+        let token = try await setup.registerAndLogin("writer")
+        _ = try await setup.registerAndLogin("reader")
         let body = String(repeating: "r", count: 64 * 1024 - 8)
         for index in 0..<300 {
-            try setup.ok("io.qsm.Broker.Send", ["token": token, "to": "reader", "body": "\(index) \(body)", "mode": "pqc"])
+            _ = try await setup.call(BrokerAPI.Send(token: token, to: "reader", body: "\(index) \(body)", mode: "pqc"))
         }
         let before = residentKiB(daemon.process.pid)
-        var silent: [RawVarlink] = []
+        var silent: [RawWire] = []
         for _ in 0..<40 {
-            let connection = try RawVarlink(daemon.socket)
+            let connection = try RawWire(daemon.socket)
             var frames = Data()
             for _ in 0..<10 {
-                frames.append(try JSONSerialization.data(withJSONObject: [
-                    "method": "io.qsm.Admin.ReadEvents", "parameters": ["from": 1, "limit": 10_000], "more": true]))
+                frames.append(Data(#"{"method":"io.qsm.Admin.ReadEvents","parameters":{"from":1,"limit":10000},"more":true}"#.utf8))
                 frames.append(0)
             }
             try connection.write(frames)
@@ -105,7 +107,7 @@ struct PeerFloodTests {
             let reply = try first.receive(timeout: .seconds(60))
             #expect(reply.error == nil)
             events += 1
-            if !reply.continues { break }
+            if reply.continues != true { break }
         }
         #expect(events >= 300, "ReadEvents streamed \(events) events")
         silent.removeAll()

@@ -1,6 +1,7 @@
 import Foundation
 import QRCode
 import QSMCrypto
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -105,10 +106,10 @@ struct SecondFactorCLITests {
         try Data(#"{"bruteForce": {"count": 0, "windowSeconds": 600}, "secondFactorFailures": {"count": 0, "windowSeconds": 600}}"#.utf8)
             .write(to: URL(fileURLWithPath: rulesFile))
         let daemon = try await Daemon(settings: ["rulesFile": rulesFile])
-        let client = try RawVarlink(daemon.socket)
-        let token = try client.registerAndLogin("dave")
-        let uri = try #require(try client.ok("io.qsm.Broker.StartSecondFactor", ["token": token])["uri"] as? String)
-        try client.ok("io.qsm.Broker.ConfirmSecondFactor", ["token": token, "code": try code(uri)])
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let token = try await client.registerAndLogin("dave")
+        let uri = try await client.call(BrokerAPI.StartSecondFactor(token: token)).uri
+        _ = try await client.call(BrokerAPI.ConfirmSecondFactor(token: token, code: try code(uri)))
         func cpuTicks() throws -> Int {
             let stat = try String(contentsOfFile: "/proc/\(daemon.process.pid)/stat", encoding: .utf8)
             let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
@@ -119,7 +120,7 @@ struct SecondFactorCLITests {
         for _ in 0..<24 {
             for (kind, password) in [(0, "wrong-password"), (1, "dave-password")] {
                 let ticks = try cpuTicks()
-                let reply = try client.call("io.qsm.Broker.Login", ["username": "dave", "password": password, "code": wrongCode])
+                let reply = await Outcome.of(client, BrokerAPI.Login(username: "dave", password: password, code: wrongCode))
                 work[kind] += try cpuTicks() - ticks
                 #expect(reply.error == "io.qsm.Broker.AuthenticationFailed", "\(reply.error ?? "success")")
             }
@@ -137,9 +138,9 @@ struct SecondFactorCLITests {
     /// the same URI. The terminal drawing holds the same modules.
     @Test func theQRCodeReadsBackAsTheURI() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
-        let client = try RawVarlink(daemon.socket)
-        let token = try client.registerAndLogin("alice")
-        let uri = try #require(try client.ok("io.qsm.Broker.StartSecondFactor", ["token": token])["uri"] as? String)
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let token = try await client.registerAndLogin("alice")
+        let uri = try await client.call(BrokerAPI.StartSecondFactor(token: token)).uri
         #expect(try await daemon.stop() == 0)
 
         let qr = try QRCode(encoding: uri)

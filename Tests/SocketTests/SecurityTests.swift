@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import QSMCrypto
 import QSMEvents
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -17,58 +18,50 @@ struct SecurityTests {
     @Test func authorizationMatrix() async throws {
         let lifetime = 5
         let daemon = try await Daemon(settings: cheapSettings(["sessionLifetimeSeconds": lifetime, "socketMode": "0666"]))
-        let root = try RawVarlink(daemon.socket)
-        _ = try root.registerAndLogin("alice")
-        _ = try root.registerAndLogin("bob")
+        let root = try await QSMConnection.connect(socketPath: daemon.socket)
+        _ = try await root.registerAndLogin("alice")
+        _ = try await root.registerAndLogin("bob")
         // Sessions of alice that must be refused: one that expires, one that was ended by Logout.
-        let expired = try root.login("alice")
+        let expired = try await root.login("alice")
         // Issued after `expired`, so it expires no earlier: once qsmd calls it expired, `expired` is too.
-        let probe = try root.login("alice")
-        let ended = try root.login("alice")
-        try root.ok("io.qsm.Broker.Logout", ["token": ended])
+        let probe = try await root.login("alice")
+        let ended = try await root.login("alice")
+        _ = try await root.call(BrokerAPI.Logout(token: ended))
         // A message from carol to alice (pqc needs no key exchange); bob, neither its sender nor its
         // recipient, may not read it.
-        let carolToken = try root.registerAndLogin("carol")
-        let messageID = try #require(
-            try root.ok("io.qsm.Broker.Send", ["token": carolToken, "to": "alice", "body": "for alice only", "mode": "pqc"])["messageId"]
-                as? String)
+        let carolToken = try await root.registerAndLogin("carol")
+        let messageID = try await root.call(BrokerAPI.Send(token: carolToken, to: "alice", body: "for alice only", mode: "pqc")).messageId
         let unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"  // well-formed, never issued
         // Wait for the expiry itself (qsmd's answer), not for a time.
         let bound = ContinuousClock.now + .seconds(lifetime + 60)
-        var probeReply = try root.call("io.qsm.Broker.Inbox", ["token": probe])
-        while probeReply.error == nil && ContinuousClock.now < bound {
+        var probeOutcome = await Outcome.of(root, BrokerAPI.Inbox(token: probe))
+        while probeOutcome.error == nil && ContinuousClock.now < bound {
             try await Task.sleep(for: .milliseconds(100))
-            probeReply = try root.call("io.qsm.Broker.Inbox", ["token": probe])
+            probeOutcome = await Outcome.of(root, BrokerAPI.Inbox(token: probe))
         }
-        try #require(probeReply.error == "io.qsm.Broker.InvalidSession" && probeReply["reason"] as? String == "expired",
-                     "a \(lifetime) s session did not expire within \(lifetime + 60) s: \(probeReply.error ?? "") \(probeReply.parameters)")
+        try #require(probeOutcome.error == "io.qsm.Broker.InvalidSession" && probeOutcome.reason == "expired",
+                     "a \(lifetime) s session did not expire within \(lifetime + 60) s: \(probeOutcome)")
 
-        /// The parameters of each token method for a session `token`.
-        func brokerCalls(_ token: String) -> [(String, [String: Any])] {
+        /// Each token method for a session `token`.
+        func brokerCalls(_ token: String) -> [(String, any QSMRequest)] {
             [
-                ("Logout", ["token": token]),
-                ("ChangePassword", ["token": token, "oldPassword": "alice-password", "newPassword": "alice-password-2"]),
-                ("Send", ["token": token, "to": "bob", "body": "hello", "mode": "aes"]),
-                ("Inbox", ["token": token]),
-                ("Decrypt", ["token": token, "messageId": messageID]),
-                ("History", ["token": token]),
-                ("Dashboard", ["token": token]),
-                ("WatchDashboard", ["token": token]),
-                ("StartSecondFactor", ["token": token]),
+                ("Logout", BrokerAPI.Logout(token: token)),
+                ("ChangePassword", BrokerAPI.ChangePassword(token: token, oldPassword: "alice-password", newPassword: "alice-password-2")),
+                ("Send", BrokerAPI.Send(token: token, to: "bob", body: "hello", mode: "aes")),
+                ("Inbox", BrokerAPI.Inbox(token: token)),
+                ("Decrypt", BrokerAPI.Decrypt(token: token, messageId: messageID)),
+                ("History", BrokerAPI.History(token: token)),
+                ("Dashboard", BrokerAPI.Dashboard(token: token)),
+                ("WatchDashboard", BrokerAPI.WatchDashboard(token: token)),
+                ("StartSecondFactor", BrokerAPI.StartSecondFactor(token: token)),
                 // Last: BB84 takes a while, and nobody's batch must finish within the sessions' lifetime.
-                ("EstablishKey", ["token": token, "peer": "bob", "qubits": 60_000]),
+                ("EstablishKey", BrokerAPI.EstablishKey(token: token, peer: "bob", qubits: 60_000)),
             ]
         }
-        func call(_ client: RawVarlink, _ method: String, _ parameters: [String: Any]) throws -> RawVarlink.Reply {
-            let streaming = method.hasSuffix("WatchDashboard") || method.hasSuffix("WatchAlerts")
-            try client.send(method, parameters, more: streaming)
-            return try client.receive(timeout: .seconds(60))
-        }
         var failures: [String] = []
-        func expect(_ cell: String, _ reply: RawVarlink.Reply, _ wanted: String?, reason: String? = nil) {
-            let gotReason = reply["reason"] as? String
-            if reply.error != wanted || (reason != nil && gotReason != reason) {
-                failures.append("\(cell): wanted \(wanted ?? "success")\(reason.map { " (\($0))" } ?? ""), got \(reply.error ?? "success") \(reply.parameters)")
+        func expect(_ cell: String, _ outcome: Outcome, _ wanted: String?, reason: String? = nil) {
+            if outcome.error != wanted || (reason != nil && outcome.reason != reason) {
+                failures.append("\(cell): wanted \(wanted ?? "success")\(reason.map { " (\($0))" } ?? ""), got \(outcome)")
             }
         }
 
@@ -76,14 +69,15 @@ struct SecurityTests {
         // (a streaming call keeps its connection).
         for (column, token, reason) in [("no session", unknown, "no session"), ("empty token", "", nil),
                                         ("expired session", expired, "expired"), ("ended session", ended, "ended")] {
-            for (method, parameters) in brokerCalls(token) {
-                let client = try RawVarlink(daemon.socket)
-                let reply = try call(client, "io.qsm.Broker." + method, parameters)
+            for (method, request) in brokerCalls(token) {
+                let client = try await QSMConnection.connect(socketPath: daemon.socket)
+                let outcome = await Outcome.of(client, request)
+                await client.close()
                 if token.isEmpty {
                     // An empty token is malformed input or no session; never a success.
-                    if reply.error == nil { failures.append("\(method) × empty token: succeeded") }
+                    if outcome.error == nil { failures.append("\(method) × empty token: succeeded") }
                 } else {
-                    expect("\(method) × \(column)", reply, "io.qsm.Broker.InvalidSession", reason: reason)
+                    expect("\(method) × \(column)", outcome, "io.qsm.Broker.InvalidSession", reason: reason)
                 }
             }
         }
@@ -91,79 +85,87 @@ struct SecurityTests {
         // The second factor's calls that take a code (the owner's success needs a live code: SecondFactorTests).
         for (column, token, reason) in [("no session", unknown, "no session"), ("expired session", expired, "expired"),
                                         ("ended session", ended, "ended")] {
-            for method in ["ConfirmSecondFactor", "DisableSecondFactor", "NewRecoveryCodes"] {
-                let reply = try call(try RawVarlink(daemon.socket), "io.qsm.Broker." + method,
-                                     ["token": token, "code": "123456", "password": "alice-password"])
-                expect("\(method) × \(column)", reply, "io.qsm.Broker.InvalidSession", reason: reason)
+            let calls: [(String, any QSMRequest)] = [
+                ("ConfirmSecondFactor", BrokerAPI.ConfirmSecondFactor(token: token, code: "123456")),
+                ("DisableSecondFactor", BrokerAPI.DisableSecondFactor(token: token, password: "alice-password", code: "123456")),
+                ("NewRecoveryCodes", BrokerAPI.NewRecoveryCodes(token: token, code: "123456")),
+            ]
+            for (method, request) in calls {
+                let client = try await QSMConnection.connect(socketPath: daemon.socket)
+                expect("\(method) × \(column)", await Outcome.of(client, request), "io.qsm.Broker.InvalidSession", reason: reason)
+                await client.close()
             }
         }
 
         // Another user's session (bob's): his own data only, never alice's message.
         do {
-            let client = try RawVarlink(daemon.socket)
-            let bob = try client.login("bob")
-            expect("Decrypt × other user", try call(client, "io.qsm.Broker.Decrypt", ["token": bob, "messageId": messageID]),
+            let client = try await QSMConnection.connect(socketPath: daemon.socket)
+            let bob = try await client.login("bob")
+            expect("Decrypt × other user", await Outcome.of(client, BrokerAPI.Decrypt(token: bob, messageId: messageID)),
                    "io.qsm.Broker.AccessDenied")
-            let inbox = try call(client, "io.qsm.Broker.Inbox", ["token": bob])
-            expect("Inbox × other user", inbox, nil)
-            let listed = (inbox["messages"] as? [[String: Any]] ?? []).compactMap { $0["messageId"] as? String }
+            let listed = try await client.call(BrokerAPI.Inbox(token: bob)).messages.map(\.messageId)
             if listed.contains(messageID) { failures.append("Inbox × other user lists alice's message") }
-            let history = try call(client, "io.qsm.Broker.History", ["token": bob])
-            expect("History × other user", history, nil)
+            expect("History × other user", await Outcome.of(client, BrokerAPI.History(token: bob)), nil)
             expect("ChangePassword × other user (alice's password on bob's session)",
-                   try call(client, "io.qsm.Broker.ChangePassword",
-                            ["token": bob, "oldPassword": "alice-password", "newPassword": "stolen-password"]),
+                   await Outcome.of(client, BrokerAPI.ChangePassword(token: bob, oldPassword: "alice-password", newPassword: "stolen-password")),
                    "io.qsm.Broker.AuthenticationFailed")
+            await client.close()
             // root is an administrator, which gives no access to message contents.
         }
 
         // The owner: every method succeeds, as root and as nobody (the uid does not matter to io.qsm.Broker).
         for (method, _) in brokerCalls("") {
-            let client = try RawVarlink(daemon.socket)
-            let token = try client.login("alice")
-            let parameters = brokerCalls(token).first { $0.0 == method }!.1
-            let reply = try call(client, "io.qsm.Broker." + method, parameters)
-            expect("\(method) × owner (root)", reply, nil)
+            let client = try await QSMConnection.connect(socketPath: daemon.socket)
+            let token = try await client.login("alice")
+            let request = brokerCalls(token).first { $0.0 == method }!.1
+            expect("\(method) × owner (root)", await Outcome.of(client, request), nil)
             if method == "ChangePassword" {
-                try client.ok("io.qsm.Broker.ChangePassword",
-                              ["token": try client.login("alice", password: "alice-password-2"),
-                               "oldPassword": "alice-password-2", "newPassword": "alice-password"])
+                let again = try await QSMConnection.connect(socketPath: daemon.socket)
+                _ = try await again.call(BrokerAPI.ChangePassword(
+                    token: try await again.login("alice", password: "alice-password-2"), oldPassword: "alice-password-2",
+                    newPassword: "alice-password"))
+                await again.close()
             }
+            await client.close()
         }
 
         // Admin methods as root: answered.
-        let adminCalls: [(String, [String: Any])] = [
-            ("Alerts", [:]), ("WatchAlerts", [:]), ("ReadEvents", ["from": 1, "limit": 5]), ("VerifyChain", [:]),
-            ("Rebuild", [:]), ("Stats", [:]),
+        let adminCalls: [(String, any QSMRequest)] = [
+            ("Alerts", AdminAPI.Alerts()), ("WatchAlerts", AdminAPI.WatchAlerts()), ("ReadEvents", AdminAPI.ReadEvents(from: 1, limit: 5)),
+            ("VerifyChain", AdminAPI.VerifyChain()), ("Rebuild", AdminAPI.Rebuild()), ("Stats", AdminAPI.Stats()),
         ]
-        for (method, parameters) in adminCalls where method != "WatchAlerts" {
-            let client = try RawVarlink(daemon.socket)
-            expect("\(method) × admin (root)", try call(client, "io.qsm.Admin." + method, parameters), nil)
+        for (method, request) in adminCalls where method != "WatchAlerts" {
+            let client = try await QSMConnection.connect(socketPath: daemon.socket)
+            expect("\(method) × admin (root)", await Outcome.of(client, request), nil)
+            await client.close()
         }
 
-        // nobody: the owner's calls succeed; every admin method is refused.
+        // nobody: the owner's calls succeed; every admin method is refused. nobody's client is Python run as
+        // uid 65534, given each call as the JSON the typed request encodes to.
         var nobodyCalls: [[String: Any]] = []
-        for (method, _) in brokerCalls("") where method != "ChangePassword" {
-            let token = try root.login("alice")
-            let parameters = brokerCalls(token).first { $0.0 == method }!.1
-            nobodyCalls.append(["method": "io.qsm.Broker." + method, "parameters": parameters,
-                                "more": method == "WatchDashboard", "expect": NSNull()])
+        func nobodyCall(_ request: any QSMRequest, expect: String?) throws -> [String: Any] {
+            [
+                "method": type(of: request).method, "parameters": try JSONSerialization.jsonObject(with: JSONEncoder().encode(request)),
+                "more": request is any QSMStreamingRequest, "expect": expect ?? NSNull(),
+            ]
         }
-        nobodyCalls.append(["method": "io.qsm.Broker.Decrypt", "parameters": ["token": try root.login("bob"), "messageId": messageID],
-                            "more": false, "expect": "io.qsm.Broker.AccessDenied"])
-        nobodyCalls.append(["method": "io.qsm.Broker.Inbox", "parameters": ["token": expired], "more": false,
-                            "expect": "io.qsm.Broker.InvalidSession"])
-        for (method, parameters) in adminCalls {
-            nobodyCalls.append(["method": "io.qsm.Admin." + method, "parameters": parameters, "more": method == "WatchAlerts",
-                                "expect": "org.varlink.service.PermissionDenied"])
+        for (method, _) in brokerCalls("") where method != "ChangePassword" {
+            let token = try await root.login("alice")
+            nobodyCalls.append(try nobodyCall(brokerCalls(token).first { $0.0 == method }!.1, expect: nil))
+        }
+        nobodyCalls.append(try nobodyCall(
+            BrokerAPI.Decrypt(token: try await root.login("bob"), messageId: messageID), expect: "io.qsm.Broker.AccessDenied"))
+        nobodyCalls.append(try nobodyCall(BrokerAPI.Inbox(token: expired), expect: "io.qsm.Broker.InvalidSession"))
+        for (_, request) in adminCalls {
+            nobodyCalls.append(try nobodyCall(request, expect: "org.varlink.service.PermissionDenied"))
         }
         // Permission is checked before parameters: bad ones get PermissionDenied too, and are recorded.
-        let badAdminCalls: [(String, [String: Any])] = [
-            ("ReadEvents", ["from": 0]), ("Alerts", ["limit": -1]), ("Rebuild", ["projection": "nope"]),
+        let badAdminCalls: [(String, any QSMRequest)] = [
+            ("ReadEvents", AdminAPI.ReadEvents(from: 0)), ("Alerts", AdminAPI.Alerts(limit: -1)),
+            ("Rebuild", AdminAPI.Rebuild(projection: "nope")),
         ]
-        for (method, parameters) in badAdminCalls {
-            nobodyCalls.append(["method": "io.qsm.Admin." + method, "parameters": parameters, "more": false,
-                                "expect": "org.varlink.service.PermissionDenied"])
+        for (_, request) in badAdminCalls {
+            nobodyCalls.append(try nobodyCall(request, expect: "org.varlink.service.PermissionDenied"))
         }
         let results = try await callAsNobody(daemon, nobodyCalls)
         #expect(results.count == nobodyCalls.count, "nobody's client answered every call: \(results)")
@@ -245,35 +247,35 @@ struct SecurityTests {
     /// (the old password too); the other sessions and the new password work.
     @Test func sessionTokensEndWithLogoutAndPasswordChange() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
-        let client = try RawVarlink(daemon.socket)
-        let first = try client.registerAndLogin("carol")
-        let second = try client.login("carol")
-        let third = try client.login("carol")
-        try client.ok("io.qsm.Broker.Logout", ["token": first])
-        let afterLogout = try client.call("io.qsm.Broker.Inbox", ["token": first])
-        #expect(afterLogout.error == "io.qsm.Broker.InvalidSession" && afterLogout["reason"] as? String == "ended")
-        #expect(try client.call("io.qsm.Broker.Logout", ["token": first]).error == "io.qsm.Broker.InvalidSession")
-        #expect(try client.call("io.qsm.Broker.Inbox", ["token": second]).error == nil, "another session goes on")
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let first = try await client.registerAndLogin("carol")
+        let second = try await client.login("carol")
+        let third = try await client.login("carol")
+        _ = try await client.call(BrokerAPI.Logout(token: first))
+        let afterLogout = await Outcome.of(client, BrokerAPI.Inbox(token: first))
+        #expect(afterLogout.error == "io.qsm.Broker.InvalidSession" && afterLogout.reason == "ended")
+        #expect(await Outcome.of(client, BrokerAPI.Logout(token: first)).error == "io.qsm.Broker.InvalidSession")
+        #expect(await Outcome.of(client, BrokerAPI.Inbox(token: second)).error == nil, "another session goes on")
 
-        try client.ok("io.qsm.Broker.ChangePassword", ["token": second, "oldPassword": "carol-password", "newPassword": "carol-new-password"])
+        _ = try await client.call(BrokerAPI.ChangePassword(token: second, oldPassword: "carol-password", newPassword: "carol-new-password"))
         for token in [second, third] {
-            let reply = try client.call("io.qsm.Broker.Inbox", ["token": token])
-            #expect(reply.error == "io.qsm.Broker.InvalidSession", "a session from before the password change: \(reply.parameters)")
-            #expect(try client.call("io.qsm.Broker.Send", ["token": token, "to": "carol", "body": "x"]).error
+            let reply = await Outcome.of(client, BrokerAPI.Inbox(token: token))
+            #expect(reply.error == "io.qsm.Broker.InvalidSession", "a session from before the password change: \(reply.detail)")
+            #expect(await Outcome.of(client, BrokerAPI.Send(token: token, to: "carol", body: "x")).error
                     == "io.qsm.Broker.InvalidSession")
         }
-        #expect(try client.call("io.qsm.Broker.Login", ["username": "carol", "password": "carol-password"]).error
+        #expect(await Outcome.of(client, BrokerAPI.Login(username: "carol", password: "carol-password")).error
                 == "io.qsm.Broker.AuthenticationFailed")
-        let fresh = try client.login("carol", password: "carol-new-password")
-        #expect(try client.call("io.qsm.Broker.Inbox", ["token": fresh]).error == nil)
+        let fresh = try await client.login("carol", password: "carol-new-password")
+        #expect(await Outcome.of(client, BrokerAPI.Inbox(token: fresh)).error == nil)
         // And after a restart (sessions are projections of the log) the ended ones stay ended.
         #expect(try await daemon.stop() == 0)
         let again = try await Daemon(directory: daemon.directory, settings: cheapSettings())
-        let after = try RawVarlink(again.socket)
+        let after = try await QSMConnection.connect(socketPath: again.socket)
         for token in [first, second, third] {
-            #expect(try after.call("io.qsm.Broker.Inbox", ["token": token]).error == "io.qsm.Broker.InvalidSession")
+            #expect(await Outcome.of(after, BrokerAPI.Inbox(token: token)).error == "io.qsm.Broker.InvalidSession")
         }
-        #expect(try after.call("io.qsm.Broker.Inbox", ["token": fresh]).error == nil)
+        #expect(await Outcome.of(after, BrokerAPI.Inbox(token: fresh)).error == nil)
         #expect(try await again.stop() == 0)
     }
 
@@ -370,8 +372,8 @@ struct SecurityTests {
         try Data(#"{"bruteForce": {"count": 0, "windowSeconds": 600}, "passwordSpraying": {"count": 0, "windowSeconds": 600}}"#.utf8)
             .write(to: URL(fileURLWithPath: rulesFile))
         let daemon = try await Daemon(settings: ["rulesFile": rulesFile])
-        let client = try RawVarlink(daemon.socket)
-        try client.ok("io.qsm.Broker.Register", ["username": "dave", "password": "dave-password"])
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        _ = try await client.call(BrokerAPI.Register(username: "dave", password: "dave-password"))
         /// qsmd's user and system CPU time so far, in clock ticks.
         func cpuTicks() throws -> Int {
             let stat = try String(contentsOfFile: "/proc/\(daemon.process.pid)/stat", encoding: .utf8)
@@ -385,7 +387,7 @@ struct SecurityTests {
         for round in 0..<12 {
             for (user, kind) in [("dave", 0), ("nosuchuser\(round)", 1)] {
                 let (start, ticks) = (ContinuousClock.now, try cpuTicks())
-                let reply = try client.call("io.qsm.Broker.Login", ["username": user, "password": "wrong-password"])
+                let reply = await Outcome.of(client, BrokerAPI.Login(username: user, password: "wrong-password"))
                 let took = ContinuousClock.now - start
                 work[kind] += try cpuTicks() - ticks
                 #expect(reply.error == "io.qsm.Broker.AuthenticationFailed", "\(user): \(reply.error ?? "success")")
@@ -407,35 +409,34 @@ struct SecurityTests {
     /// under the data directory is closed to group and others.
     @Test func noSecretInTraceOutputAndDataDirectoryIsPrivate() async throws {
         let daemon = try await Daemon(settings: cheapSettings(), arguments: ["--log-level", "trace"])
-        let client = try RawVarlink(daemon.socket)
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
         var secrets: [String: String] = [:]
-        let erin = try client.registerAndLogin("erin")
-        let frank = try client.registerAndLogin("frank")
+        let erin = try await client.registerAndLogin("erin")
+        let frank = try await client.registerAndLogin("frank")
         secrets["erin's password"] = "erin-password"
         secrets["frank's password"] = "frank-password"
         secrets["erin's token"] = erin
         secrets["frank's token"] = frank
-        try client.ok("io.qsm.Broker.EstablishKey", ["token": erin, "peer": "frank", "qubits": 60_000])
+        _ = try await client.call(BrokerAPI.EstablishKey(token: erin, peer: "frank", qubits: 60_000))
         for mode in ["otp", "aes", "pqc"] {
             let body = "the \(mode) body nobody may see \(UInt64.random(in: 0...UInt64.max))"
             secrets["\(mode) body"] = body
-            let sent = try client.ok("io.qsm.Broker.Send", ["token": erin, "to": "frank", "body": body, "mode": mode])
-            let read = try client.ok("io.qsm.Broker.Decrypt", ["token": frank, "messageId": sent["messageId"] as? String ?? ""])
-            #expect(read["body"] as? String == body)
+            let sent = try await client.call(BrokerAPI.Send(token: erin, to: "frank", body: body, mode: mode))
+            let read = try await client.call(BrokerAPI.Decrypt(token: frank, messageId: sent.messageId))
+            #expect(read.body == body)
         }
         // Failures and refusals log too.
-        _ = try client.call("io.qsm.Broker.Login", ["username": "erin", "password": "erin-wrong-password-xyz"])
+        _ = await Outcome.of(client, BrokerAPI.Login(username: "erin", password: "erin-wrong-password-xyz"))
         secrets["a wrong password"] = "erin-wrong-password-xyz"
         // A second factor: its secret, a code and the recovery codes (used ones too) are secrets as well.
-        let uri = try #require(try client.ok("io.qsm.Broker.StartSecondFactor", ["token": erin])["uri"] as? String)
+        let uri = try await client.call(BrokerAPI.StartSecondFactor(token: erin)).uri
         let base32 = try #require(URLComponents(string: uri)?.queryItems?.first { $0.name == "secret" }?.value)
         let totpSecret = try #require(Base32.decode(base32))
         let totp = TOTP(secret: SecretBytes(copying: totpSecret))
         let step = totp.step(atUnixSeconds: Int64(Date().timeIntervalSince1970))
-        let recovery = try #require(try client.ok(
-            "io.qsm.Broker.ConfirmSecondFactor", ["token": erin, "code": totp.code(step: step)])["recoveryCodes"] as? [String])
-        try client.ok("io.qsm.Broker.Login", ["username": "erin", "password": "erin-password", "code": totp.code(step: step + 1)])
-        try client.ok("io.qsm.Broker.Login", ["username": "erin", "password": "erin-password", "code": recovery[0]])
+        let recovery = try await client.call(BrokerAPI.ConfirmSecondFactor(token: erin, code: totp.code(step: step))).recoveryCodes
+        _ = try await client.call(BrokerAPI.Login(username: "erin", password: "erin-password", code: totp.code(step: step + 1)))
+        _ = try await client.call(BrokerAPI.Login(username: "erin", password: "erin-password", code: recovery[0]))
         secrets["the TOTP secret (base32)"] = base32
         secrets["the TOTP secret (hex)"] = totpSecret.map { String(format: "%02x", $0) }.joined()
         for (index, code) in recovery.enumerated() {
@@ -443,9 +444,9 @@ struct SecurityTests {
             secrets["recovery code \(index) (normalized)"] = code.replacingOccurrences(of: "-", with: "")
         }
         let codes = [totp.code(step: step), totp.code(step: step + 1)]
-        try client.ok("io.qsm.Broker.ChangePassword", ["token": erin, "oldPassword": "erin-password", "newPassword": "erin-second-password"])
+        _ = try await client.call(BrokerAPI.ChangePassword(token: erin, oldPassword: "erin-password", newPassword: "erin-second-password"))
         secrets["erin's new password"] = "erin-second-password"
-        try client.ok("io.qsm.Broker.Logout", ["token": frank])
+        _ = try await client.call(BrokerAPI.Logout(token: frank))
         #expect(try await daemon.stop() == 0)
 
         var output = daemon.process.standardError + "\n" + daemon.process.lines.joined(separator: "\n")

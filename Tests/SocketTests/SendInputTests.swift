@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -19,7 +20,7 @@ struct SendInputTests {
     @Test func aMessageOverTheLimitGetsOneLineNamingItNeverABrokenPipe() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
         let home = daemon.directory.appending("alice")
-        _ = try RawVarlink(daemon.socket).registerAndLogin("bob")
+        _ = try await registerAndLogin("bob", socket: daemon.socket)
         #expect(try await daemon.qsm(["register", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         for megabytes in [1, 2, 10, 17] {
@@ -43,8 +44,8 @@ struct SendInputTests {
     /// `echo msg | qsm send` sends "msg": one final newline is the shell's; inner and further ones stay.
     @Test func oneFinalNewlineFromStandardInputIsDropped() async throws {
         let daemon = try await Daemon(settings: cheapSettings())
-        let client = try RawVarlink(daemon.socket)
-        let bob = try client.registerAndLogin("bob")
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let bob = try await client.registerAndLogin("bob")
         let home = daemon.directory.appending("alice")
         #expect(try await daemon.qsm(["register", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
@@ -54,8 +55,8 @@ struct SendInputTests {
             let (status, sent, stderr) = try await qsm(daemon, ["send", "bob"], stdinFrom: file, home: home)
             #expect(status == 0, "\(stderr)")
             let id = try #require(sent.split(separator: " ").dropFirst().first.map(String.init))
-            let opened = try client.ok("io.qsm.Broker.Decrypt", ["token": bob, "messageId": id])
-            #expect(opened["body"] as? String == expected, "\(text.debugDescription) -> \(String(describing: opened["body"]))")
+            let opened = try await client.call(BrokerAPI.Decrypt(token: bob, messageId: id))
+            #expect(opened.body == expected, "\(text.debugDescription) -> \(opened.body.debugDescription)")
         }
         #expect(try await daemon.stop() == 0)
     }

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import QSMEvents
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -45,7 +46,9 @@ struct SessionFileTests {
         #expect(try await daemon.qsm(["login", "alice", "--password-stdin"], input: "alice-password", home: home).0 == 0)
         let file = home + "/session.json"
         let session = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
-        try RawVarlink(daemon.socket).ok("io.qsm.Broker.Logout", ["token": try #require(session["token"] as? String)])
+        let client = try await QSMConnection.connect(socketPath: daemon.socket)
+        _ = try await client.call(BrokerAPI.Logout(token: try #require(session["token"] as? String)))
+        await client.close()
         let before = try refusals(daemon)
 
         let (status, _, stderr) = try await daemon.qsm(["inbox"], home: home)

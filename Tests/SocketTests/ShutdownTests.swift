@@ -1,8 +1,8 @@
 import EventLog
 import Foundation
+import QSMClient
 import QSMEvents
 import QSMTesting
-import Synchronization
 import Testing
 
 @Suite("Shutdown")
@@ -21,48 +21,32 @@ struct ShutdownTests {
         let token = try #require(session?["token"] as? String)
         _ = try await daemon.qsm(["key", "establish", "bob"], home: alice)
 
-        let acknowledged = Mutex<[String]>([])
-        let done = DispatchGroup()
-        for connection in 0..<8 {
-            done.enter()
-            Thread {
-                defer { done.leave() }
-                let fd = socket_(daemon.socket)
-                guard fd >= 0 else { return }
-                defer { close(fd) }
-                var buffer = [UInt8]()
-                for index in 0..<100_000 {
-                    let call: [String: Any] = ["method": "io.qsm.Broker.Send", "parameters": [
-                        "token": token, "to": "bob", "body": "burst \(connection)-\(index)", "mode": "aes"]]
-                    guard var frame = try? JSONSerialization.data(withJSONObject: call) else { return }
-                    frame.append(0)
-                    // MSG_NOSIGNAL: qsmd closes the connection as it shuts down, and a write after that must
-                    // end this thread (EPIPE), not kill the test process with SIGPIPE.
-                    let written = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    guard written == frame.count else { return }
-                    // One reply: read until its NUL.
-                    while !buffer.contains(0) {
-                        var chunk = [UInt8](repeating: 0, count: 4096)
-                        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                        guard count > 0 else { return }
-                        buffer += chunk[..<count]
+        let acknowledged = Collected<String>()
+        let socket = daemon.socket
+        // Eight connections sending until qsmd closes them as it shuts down.
+        let burst = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for connection in 0..<8 {
+                    group.addTask {
+                        guard let client = try? await QSMConnection.connect(socketPath: socket) else { return }
+                        for index in 0..<100_000 {
+                            let send = BrokerAPI.Send(token: token, to: "bob", body: "burst \(connection)-\(index)", mode: "aes")
+                            guard let sent = try? await client.call(send) else { break }
+                            acknowledged.append(sent.messageId)
+                        }
+                        await client.close()
                     }
-                    let end = buffer.firstIndex(of: 0)!
-                    let reply = try? JSONSerialization.jsonObject(with: Data(buffer[..<end])) as? [String: Any]
-                    buffer.removeSubrange(...end)
-                    guard let id = (reply?["parameters"] as? [String: Any])?["messageId"] as? String else { return }
-                    acknowledged.withLock { $0.append(id) }
                 }
-            }.start()
+            }
         }
         // SIGTERM once the burst is under way (a few dozen answered), not after a fixed time.
         let underWay = ContinuousClock.now + .seconds(60)
-        while acknowledged.withLock({ $0.count }) < 40 && ContinuousClock.now < underWay { try await Task.sleep(for: .milliseconds(10)) }
-        try #require(acknowledged.withLock { $0.count } >= 40, "the burst did not get going within 60 s")
+        while acknowledged.all.count < 40 && ContinuousClock.now < underWay { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(acknowledged.all.count >= 40, "the burst did not get going within 60 s")
         #expect(try await daemon.stop() == 0, "qsmd exits 0 on SIGTERM: \(daemon.process.standardError.suffix(500))")
-        while done.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(10)) }
+        await burst.value
 
-        let answered = acknowledged.withLock { $0 }
+        let answered = acknowledged.all
         #expect(answered.count > 10, "the burst got going before SIGTERM (\(answered.count) answered)")
         let log = try EventStore(directory: daemon.data + "/log", mode: .readOnly)
         var stored = Set<String>()

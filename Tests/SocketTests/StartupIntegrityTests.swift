@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import QSMEvents
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -48,13 +49,13 @@ struct StartupIntegrityTests {
         let directory = try TemporaryDirectory(prefix: "qsm-cutback")
         let witness = directory.appending("witness.ndjson")
         var daemon = try await Daemon(directory: directory, settings: cheapSettings(), arguments: ["--witness", witness])
-        var client = try RawVarlink(daemon.socket)
-        var alice = try client.registerAndLogin("alice")
-        _ = try client.registerAndLogin("bob")
-        try client.ok("io.qsm.Broker.EstablishKey", ["token": alice, "peer": "bob"])
+        var client = try await QSMConnection.connect(socketPath: daemon.socket)
+        var alice = try await client.registerAndLogin("alice")
+        _ = try await client.registerAndLogin("bob")
+        _ = try await client.call(BrokerAPI.EstablishKey(token: alice, peer: "bob"))
         let cut = try readLog(daemon.data).events.last!.position
-        try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "the first secret", "mode": "otp"])
-        try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "the other secret", "mode": "aes"])
+        _ = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "the first secret", mode: "otp"))
+        _ = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "the other secret", mode: "aes"))
         daemon.process.kill(SIGKILL)
         _ = try await daemon.process.wait()
         let before = sent(try readLog(daemon.data).events, after: cut)
@@ -62,10 +63,10 @@ struct StartupIntegrityTests {
 
         try await tamper(daemon.data, ["truncate", "--keep", "\(cut)"])
         daemon = try await Daemon(directory: directory, settings: cheapSettings(), arguments: ["--witness", witness])
-        client = try RawVarlink(daemon.socket)
-        alice = try client.login("alice")
-        try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "a new message 16", "mode": "otp"])
-        try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "another new one!", "mode": "aes"])
+        client = try await QSMConnection.connect(socketPath: daemon.socket)
+        alice = try await client.login("alice")
+        _ = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "a new message 16", mode: "otp"))
+        _ = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "another new one!", mode: "aes"))
         let log = try readLog(daemon.data)
         let after = sent(log.events, after: cut)
         try #require(after.map(\.mode) == [.otp, .aes])
@@ -92,12 +93,12 @@ struct StartupIntegrityTests {
         let witness = directory.appending("witness.ndjson")
         let settings = cheapSettings(["checkpointEvery": 4])
         var daemon = try await Daemon(directory: directory, settings: settings, arguments: ["--witness", witness])
-        var client = try RawVarlink(daemon.socket)
-        let alice = try client.registerAndLogin("alice")
-        _ = try client.registerAndLogin("bob")
-        try client.ok("io.qsm.Broker.EstablishKey", ["token": alice, "peer": "bob"])
+        var client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let alice = try await client.registerAndLogin("alice")
+        _ = try await client.registerAndLogin("bob")
+        _ = try await client.call(BrokerAPI.EstablishKey(token: alice, peer: "bob"))
         let cut = try readLog(daemon.data).events.last!.position
-        for index in 0..<6 { try client.ok("io.qsm.Broker.Send", ["token": alice, "to": "bob", "body": "m\(index)"]) }
+        for index in 0..<6 { _ = try await client.call(BrokerAPI.Send(token: alice, to: "bob", body: "m\(index)")) }
         #expect(try await daemon.stop() == 0)
         let witnessed = try String(contentsOfFile: witness, encoding: .utf8).split(separator: "\n").count
         try #require(witnessed >= 2)
@@ -111,9 +112,9 @@ struct StartupIntegrityTests {
         #expect(!FileManager.default.fileExists(atPath: daemon.socket) || !Daemon.answers(daemon.socket))
 
         daemon = try await Daemon(directory: directory, settings: settings, arguments: ["--witness", witness, "--accept-damaged-log"])
-        client = try RawVarlink(daemon.socket)
-        let token = try client.login("alice")
-        try client.ok("io.qsm.Broker.Send", ["token": token, "to": "bob", "body": "after the restore"])
+        client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let token = try await client.login("alice")
+        _ = try await client.call(BrokerAPI.Send(token: token, to: "bob", body: "after the restore"))
         #expect(try await daemon.stop() == 0)
         let accepted = try readLog(daemon.data).events.compactMap { event -> QSMKeyMaterialRetired? in
             if case .keyMaterialRetired(let retired)? = event.body, retired.cause == "damaged-log-accepted" { retired } else { nil }
@@ -132,14 +133,14 @@ struct StartupIntegrityTests {
         let directory = try TemporaryDirectory(prefix: "qsm-rewrite")
         let settings = cheapSettings(["checkpointEvery": 1_000_000, "checkpointIntervalSeconds": 0])
         var daemon = try await Daemon(directory: directory, settings: settings)
-        var client = try RawVarlink(daemon.socket)
-        for user in ["alice", "bob", "carol"] { _ = try client.registerAndLogin(user) }
+        var client = try await QSMConnection.connect(socketPath: daemon.socket)
+        for user in ["alice", "bob", "carol"] { _ = try await client.registerAndLogin(user) }
         #expect(try await daemon.stop() == 0)
         // The closing checkpoint signs everything before it; one more run appends after it, and is killed
         // before it can sign that.
         daemon = try await Daemon(directory: directory, settings: settings)
-        client = try RawVarlink(daemon.socket)
-        _ = try client.login("alice")
+        client = try await QSMConnection.connect(socketPath: daemon.socket)
+        _ = try await client.login("alice")
         daemon.process.kill(SIGKILL)
         _ = try await daemon.process.wait()
         let events = try readLog(daemon.data).events
@@ -159,10 +160,10 @@ struct StartupIntegrityTests {
         #expect(status == 65 && stderr.contains("rewritten"), "\(stderr)")
 
         daemon = try await Daemon(directory: directory, settings: settings, arguments: ["--accept-damaged-log"])
-        client = try RawVarlink(daemon.socket)
-        let report = try client.ok("io.qsm.Admin.VerifyChain")
-        #expect(report["ok"] as? Bool == false, "a re-hashed log fails its signed checkpoints: \(report)")
-        #expect((report["firstBadPosition"] as? Int).map { $0 <= Int(checkpoint.position) } == true, "\(report)")
+        client = try await QSMConnection.connect(socketPath: daemon.socket)
+        let report = try await client.call(AdminAPI.VerifyChain())
+        #expect(!report.ok, "a re-hashed log fails its signed checkpoints: \(report)")
+        #expect(report.firstBadPosition.map { $0 <= Int(checkpoint.position) } == true, "\(report)")
         #expect(try await daemon.stop() == 0)
     }
 
@@ -171,7 +172,7 @@ struct StartupIntegrityTests {
     @Test func aMissingSigningKeyIsRefusedUnlessTheOperatorAsksForANewOne() async throws {
         let directory = try TemporaryDirectory(prefix: "qsm-signing")
         var daemon = try await Daemon(directory: directory, settings: cheapSettings())
-        _ = try RawVarlink(daemon.socket).registerAndLogin("alice")
+        _ = try await registerAndLogin("alice", socket: daemon.socket)
         #expect(try await daemon.stop() == 0)
         let old = try readLog(daemon.data).events.last { $0.type == EventType.checkpointSigned.rawValue }
         try #require(old != nil)

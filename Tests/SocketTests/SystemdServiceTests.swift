@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -41,11 +42,11 @@ struct SystemdServiceTests {
         // systemd-socket-activate binds and listens, and starts qsmd (in its own process) on the first
         // connection: this call is what starts it, and it waits in the backlog meanwhile.
         try await Self.waitForFile(socket)
-        let connection = try RawVarlink(socket)
-        let info = try connection.call("org.varlink.service.GetInfo", timeout: .seconds(20))
-        #expect(info.error == nil)
-        #expect(info["product"] as? String == "qsmd")
-        #expect((info["interfaces"] as? [String])?.contains("io.qsm.Broker") == true)
+        let connection = try await QSMConnection.connect(socketPath: socket)
+        let info = try await connection.call(GetInfo(), within: .seconds(20))
+        await connection.close()
+        #expect(info.product == "qsmd")
+        #expect(info.interfaces.contains("io.qsm.Broker"))
 
         let ready = try #require(notify.receive("READY=1", timeout: .seconds(20)), "no READY=1: \(child.standardError)")
         #expect(ready.status?.contains("log position") == true)
@@ -73,15 +74,18 @@ struct SystemdServiceTests {
             environment: Self.environment([:]))
         defer { child.kill() }
         try await Self.waitForFile(gateway)
-        let viaGateway = try RawVarlink(gateway)
-        let info = try viaGateway.call("org.varlink.service.GetInfo", timeout: .seconds(20))
-        #expect(info.error == nil, "\(child.standardError)")
-        #expect((info["interfaces"] as? [String])?.contains("io.qsm.Broker") == true)
-        #expect((info["interfaces"] as? [String])?.contains("io.qsm.Admin") == false, "no Admin on the gateway")
-        let stats = try viaGateway.call("io.qsm.Admin.Stats", timeout: .seconds(20))
-        #expect(stats.error != nil, "an Admin call on the gateway is refused")
-        let main = try RawVarlink(socket).call("org.varlink.service.GetInfo", timeout: .seconds(20))
-        #expect((main["interfaces"] as? [String])?.contains("io.qsm.Admin") == true, "the main socket serves Admin")
+        let viaGateway = try await QSMConnection.connect(socketPath: gateway)
+        let info = try await viaGateway.call(GetInfo(), within: .seconds(20))
+        #expect(info.interfaces.contains("io.qsm.Broker"), "\(child.standardError)")
+        #expect(!info.interfaces.contains("io.qsm.Admin"), "no Admin on the gateway")
+        await #expect(throws: QSMClientError.self, "an Admin call on the gateway is refused") {
+            try await viaGateway.call(AdminAPI.Stats(), within: .seconds(20))
+        }
+        await viaGateway.close()
+        let mainSocket = try await QSMConnection.connect(socketPath: socket)
+        let main = try await mainSocket.call(GetInfo(), within: .seconds(20))
+        await mainSocket.close()
+        #expect(main.interfaces.contains("io.qsm.Admin"), "the main socket serves Admin")
         #expect(
             !FileManager.default.fileExists(atPath: directory.appending("unused-gw.sock")),
             "--gateway-socket is not bound when the gateway socket is inherited")

@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -12,8 +13,10 @@ struct VersionTests {
             #expect(status == 0 && lines == [Release.version], "\(binary): \(lines) \(stderr)")
         }
         let daemon = try await Daemon(settings: cheapSettings())
-        let info = try RawVarlink(daemon.socket).ok("org.varlink.service.GetInfo")
-        #expect(info["version"] as? String == Release.version)
+        let connection = try await QSMConnection.connect(socketPath: daemon.socket)
+        let info = try await connection.call(GetInfo())
+        await connection.close()
+        #expect(info.version == Release.version)
         #expect(try await daemon.stop() == 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import QSMClient
 import QSMTesting
 import Testing
 
@@ -16,44 +17,49 @@ struct WatchAlertsTests {
              "sourceFailures": {"count": 0, "windowSeconds": 600}}
             """#.utf8).write(to: URL(fileURLWithPath: rulesFile))
         let daemon = try await Daemon(settings: cheapSettings(["rulesFile": rulesFile]))
-        let other = try RawVarlink(daemon.socket)
-        func failLogin(_ account: String) throws {
-            let reply = try other.call("io.qsm.Broker.Login", ["username": account, "password": "not-the-password"])
-            #expect(reply.error != nil, "a login with a wrong password succeeded for \(account)")
+        let other = try await QSMConnection.connect(socketPath: daemon.socket)
+        func failLogin(_ account: String) async {
+            let outcome = await Outcome.of(other, BrokerAPI.Login(username: account, password: "not-the-password"))
+            #expect(outcome.error != nil, "a login with a wrong password succeeded for \(account)")
         }
-        try failLogin("before")
-        let raised = try other.ok("io.qsm.Admin.Alerts")
-        #expect((raised["alerts"] as? [[String: Any]])?.count == 1, "the alert before subscribing: \(raised)")
+        await failLogin("before")
+        let raised = try await other.call(AdminAPI.Alerts())
+        #expect(raised.alerts.count == 1, "the alert before subscribing: \(raised.alerts)")
 
-        let watcher = try RawVarlink(daemon.socket)
-        try watcher.send("io.qsm.Admin.WatchAlerts", more: true)
+        // Each streamed reply (continues: true) as it arrives, kept for the checks below.
+        let watcher = try await QSMConnection.connect(socketPath: daemon.socket)
+        let streamed = Collected<AdminAPI.Alert>()
+        let consumer = Task {
+            for try await reply in watcher.stream(AdminAPI.WatchAlerts()) { streamed.append(reply.alert) }
+        }
+        defer { consumer.cancel() }
+        func arrived(within timeout: Duration, _ wanted: ([AdminAPI.Alert]) -> Bool) async throws -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while !wanted(streamed.all) {
+                guard ContinuousClock.now < deadline else { return false }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return true
+        }
         // The call has no first reply, so the test cannot see when the subscription starts: it raises a
         // fresh alert per round until one arrives (an alert raised before the subscription took hold is
         // not sent, which is the behaviour under test too).
-        var received: RawVarlink.Reply?
         var accounts: [String] = []
-        for round in 0..<20 where received == nil {
+        for round in 0..<20 where streamed.all.isEmpty {
             accounts.append("after\(round)")
-            try failLogin("after\(round)")
-            received = try? watcher.receive(timeout: .seconds(3))
+            await failLogin("after\(round)")
+            _ = try await arrived(within: .seconds(3)) { !$0.isEmpty }
         }
-        let reply = try #require(received, "no alert arrived on the stream after \(accounts.count) rounds")
-        #expect(reply.error == nil, "\(reply.error ?? "") \(reply.parameters)")
-        #expect(reply.continues, "a streamed reply says continues: true")
-        let alert = try #require(reply["alert"] as? [String: Any], "\(reply.parameters)")
-        #expect(alert["rule"] as? String == "brute_force")
-        let subject = try #require(alert["subject"] as? String)
-        #expect(accounts.contains(subject), "the alert is one raised after subscribing, not \(subject)")
+        let alert = try #require(streamed.all.first, "no alert arrived on the stream after \(accounts.count) rounds")
+        #expect(alert.rule == "brute_force")
+        #expect(accounts.contains(alert.subject), "the alert is one raised after subscribing, not \(alert.subject)")
 
         // The stream stays open: the next alert arrives on it too.
-        try failLogin("later")
-        var next = try watcher.receive(timeout: .seconds(60))
-        while (next["alert"] as? [String: Any])?["subject"] as? String != "later" {
-            let seen = (next["alert"] as? [String: Any])?["subject"] as? String ?? "nothing"
-            #expect(accounts.contains(seen) && seen != "before", "unexpected alert on the stream: \(next.parameters)")
-            next = try watcher.receive(timeout: .seconds(60))
+        await failLogin("later")
+        #expect(try await arrived(within: .seconds(60)) { $0.contains { $0.subject == "later" } }, "\(streamed.all)")
+        for seen in streamed.all where seen.subject != "later" {
+            #expect(accounts.contains(seen.subject) && seen.subject != "before", "unexpected alert on the stream: \(seen)")
         }
-        #expect(next.continues)
         #expect(try await daemon.stop() == 0)
     }
 }

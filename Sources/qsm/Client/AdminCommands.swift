@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Varlink
+import QSMClient
 
 extension QSM {
     struct Admin: ParsableCommand {
@@ -8,7 +8,7 @@ extension QSM {
             abstract: "Administration over the socket (root, qsmd's uid or the admin group).",
             subcommands: [Events.self, Verify.self, Rebuild.self, Stats.self])
 
-        struct Events: ParsableCommand {
+        struct Events: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Print events from the log.",
                 discussion: """
@@ -19,45 +19,45 @@ extension QSM {
             @Option(name: [.customShort("n"), .long], help: "At most this many (default 100).") var limit: Int?
             @OptionGroup var options: ClientOptions
 
-            func run() throws {
-                var parameters: [String: Any] = [:]
-                if let from { parameters["from"] = from }
-                if let limit { parameters["limit"] = limit }
-                try runClient {
-                    try options.connect().stream("io.qsm.Admin.ReadEvents", parameters) { reply in
-                        guard let event = reply["event"] as? [String: Any] else { return true }
+            func run() async throws {
+                try await runClient {
+                    let replies = try await options.connect().streamVerbatim(AdminAPI.ReadEvents(from: from, limit: limit))
+                    for try await answer in replies {
+                        guard let event = answer.reply.event else { continue }
+                        // The event as qsmd wrote it: its data's numbers and keys exactly as sent.
+                        let said = (Output.parameters(of: answer) as? [String: Any])?["event"] as? [String: Any] ?? [:]
                         if options.json {
-                            Output.jsonLine(event)
+                            Output.jsonLine(said)
                         } else {
-                            let data = (try? JSONSerialization.data(withJSONObject: event["data"] ?? [:], options: [.sortedKeys]))
+                            let data = (try? JSONSerialization.data(withJSONObject: said["data"] ?? [:], options: [.sortedKeys]))
                                 .flatMap { String(data: $0, encoding: .utf8) } ?? ""
-                            print("\(Output.int(event["position"]))  \(Output.time(event["at"]))  \(event["type"] ?? "")  \(event["actor"] ?? "")  \(data)")
+                            print("\(event.position)  \(Output.time(event.at))  \(event.type)  \(event.actor)  \(data)")
                         }
-                        return true
                     }
                 }
             }
         }
 
-        struct Verify: ParsableCommand {
+        struct Verify: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Verify the log in the daemon: the hash chain, every signed checkpoint and the witness.")
             @OptionGroup var options: ClientOptions
 
-            func run() throws {
-                try runClient {
-                    let reply = try options.connect().call("io.qsm.Admin.VerifyChain")
-                    if options.json { Output.json(reply) } else if reply["ok"] as? Bool == true {
-                        print("chain valid through position \(Output.int(reply["lastPosition"]))")
+            func run() async throws {
+                try await runClient {
+                    let answer = try await options.connect().callVerbatim(AdminAPI.VerifyChain())
+                    let reply = answer.reply
+                    if options.json { Output.json(answer) } else if reply.ok {
+                        print("chain valid through position \(reply.lastPosition)")
                     } else {
-                        print("chain broken at position \(Output.int(reply["firstBadPosition"]))")
+                        print("chain broken at position \(reply.firstBadPosition ?? 0)")
                     }
-                    if reply["ok"] as? Bool != true { throw ExitCode(1) }
+                    if !reply.ok { throw ExitCode(1) }
                 }
             }
         }
 
-        struct Rebuild: ParsableCommand {
+        struct Rebuild: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Replay the log into fresh projections and compare digests with the live ones.",
                 discussion: "Projections: users, sessions, keyPools, inbox, history, ids, dashboard.")
@@ -65,33 +65,34 @@ extension QSM {
             @Flag(help: "Replace the live projection(s) with the rebuilt ones when the digests differ.") var swap = false
             @OptionGroup var options: ClientOptions
 
-            func run() throws {
-                var parameters: [String: Any] = ["swap": swap]
-                if let projection { parameters["projection"] = projection }
-                try runClient {
-                    let reply = try options.connect().call("io.qsm.Admin.Rebuild", parameters)
-                    if options.json { Output.json(reply); return }
-                    print(String(format: "rebuilt through position %lld in %.2f s: %@", Output.int(reply["position"]),
-                                 Output.double(reply["seconds"]), reply["equal"] as? Bool == true ? "equal" : "DIFFERENT"))
-                    for digest in reply["digests"] as? [[String: Any]] ?? [] {
-                        let same = (digest["live"] as? String) == (digest["rebuilt"] as? String)
-                        print("  \(digest["name"] ?? "")  \(same ? "equal" : "differs")  \(digest["live"] ?? "")"
-                              + (same ? "" : "  rebuilt \(digest["rebuilt"] ?? "")"))
+            func run() async throws {
+                try await runClient {
+                    let answer = try await options.connect().callVerbatim(AdminAPI.Rebuild(projection: projection, swap: swap))
+                    if options.json { Output.json(answer); return }
+                    let reply = answer.reply
+                    print(String(format: "rebuilt through position %lld in %.2f s: %@", Int64(reply.position),
+                                 reply.seconds, reply.equal ? "equal" : "DIFFERENT"))
+                    for digest in reply.digests {
+                        let same = digest.live == digest.rebuilt
+                        print("  \(digest.name)  \(same ? "equal" : "differs")  \(digest.live)"
+                              + (same ? "" : "  rebuilt \(digest.rebuilt)"))
                     }
-                    if reply["swapped"] as? Bool == true { print("swapped: the live state now holds the rebuilt projection(s)") }
+                    if reply.swapped { print("swapped: the live state now holds the rebuilt projection(s)") }
                 }
             }
         }
 
-        struct Stats: ParsableCommand {
+        struct Stats: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Log and pipeline figures.")
             @OptionGroup var options: ClientOptions
 
-            func run() throws {
-                try runClient {
-                    let reply = try options.connect().call("io.qsm.Admin.Stats")
-                    if options.json { Output.json(reply); return }
-                    for key in reply.keys.sorted() { print("\(key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(reply[key] ?? "")") }
+            func run() async throws {
+                try await runClient {
+                    let answer = try await options.connect().callVerbatim(AdminAPI.Stats())
+                    if options.json { Output.json(answer); return }
+                    // Every figure qsmd gave, by name, as it gave them.
+                    let figures = Output.parameters(of: answer) as? [String: Any] ?? [:]
+                    for key in figures.keys.sorted() { print("\(key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(figures[key] ?? "")") }
                 }
             }
         }

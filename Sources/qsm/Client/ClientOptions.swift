@@ -3,7 +3,7 @@ import Broker
 import Forensics
 import Foundation
 import Glibc
-import Varlink
+import QSMClient
 
 /// Options of every command that talks to qsmd.
 struct ClientOptions: ParsableArguments {
@@ -33,18 +33,23 @@ struct ClientOptions: ParsableArguments {
 
     /// Connects, refusing a default socket in a directory others can write and a server that is not
     /// root, the caller or the configured user (SO_PEERCRED): every command sends a password or a token.
-    func connect() throws -> VarlinkClient {
+    func connect() async throws -> QSMConnection {
         let path = socketPath
         if path == ServerCheck.defaultSocket, explicitSocket == nil { try ServerCheck.checkDefaultSocketDirectories() }
         let trusted = try ServerCheck.trustedServerUID(serverUid ?? ProcessInfo.processInfo.environment["QSM_SERVER_UID"])
-        let client: VarlinkClient
+        let connection: QSMConnection
         do {
-            client = try VarlinkClient(socketPath: path)
+            connection = try await QSMConnection.connect(socketPath: path)
         } catch {
             throw ConnectionError(description: ConnectFailure.explain(path: path))
         }
-        try ServerCheck.checkServer(of: client, socket: path, trusted: trusted)
-        return client
+        do {
+            try await ServerCheck.checkServer(of: connection, socket: path, trusted: trusted)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
     }
 }
 
@@ -186,11 +191,26 @@ enum Output {
         }
     }
 
-    /// Microseconds since the epoch as a local ISO 8601 time.
-    static func time(_ value: Any?) -> String {
-        let micros = (value as? NSNumber)?.int64Value ?? 0
-        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+    /// Prints a reply's parameters as ``json(_:)`` does: exactly what qsmd said, with its times in RFC 3339.
+    static func json<Reply>(_ verbatim: VerbatimReply<Reply>) { json(parameters(of: verbatim)) }
+
+    /// One reply of a stream as ``jsonLine(_:)`` does.
+    static func jsonLine<Reply>(_ verbatim: VerbatimReply<Reply>) { jsonLine(parameters(of: verbatim)) }
+
+    /// The parameters of the reply message as Foundation's JSON objects, the form ``json(_:)`` prints
+    /// (an empty object when the reply has none).
+    static func parameters<Reply>(of verbatim: VerbatimReply<Reply>) -> Any {
+        let message = (try? JSONSerialization.jsonObject(with: verbatim.message)) as? [String: Any]
+        return message?["parameters"] ?? [String: Any]()
     }
+
+    /// Microseconds since the epoch as a local ISO 8601 time.
+    static func time(_ micros: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+    }
+
+    /// Microseconds since the epoch (as the typed replies hold them) as a local ISO 8601 time.
+    static func time(_ micros: Int) -> String { time(Int64(micros)) }
 
     /// One reply of a stream (admin events, alerts --follow, dashboard --watch) as one compact JSON line,
     /// times as ``json(_:)`` writes them: a stream's output is NDJSON, as `qsm log export`'s is.
@@ -218,38 +238,27 @@ enum Output {
         if let array = object as? [Any] { return array.map(rfc3339Times) }
         return object
     }
-
-    /// An integer field; a time written by ``json(_:)`` (a saved reply, as `qsm dashboard --input` reads
-    /// one) is read back as microseconds.
-    static func int(_ value: Any?) -> Int64 {
-        if let text = value as? String { return Timestamps.parse(text, nowMicros: 0) ?? 0 }
-        return (value as? NSNumber)?.int64Value ?? 0
-    }
-    static func double(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
 }
 
-/// Runs `body`, turning connection and call errors into one line on standard error and exit status 1.
-func runClient(_ body: () throws -> Void) throws {
+/// Runs `body`, turning connection and call errors into one line on standard error and exit status 1
+/// (64 for input qsmd refused, 69 when qsmd cannot be reached).
+func runClient(_ body: () async throws -> Void) async throws {
     do {
-        try body()
-    } catch let error as VarlinkCallError {
-        FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
-        if error.name.hasSuffix(".InvalidSession") { SessionStore.remove() }
-        throw ExitCode(VarlinkCallError.isInputError(error.name) ? 64 : 1)
+        try await body()
+    } catch let error as QSMClientError {
+        switch error {
+        case .connection(let reason):
+            FileHandle.standardError.write(Data("qsm: qsmd: \(reason)\n".utf8))
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        default:
+            FileHandle.standardError.write(Data("qsm: \(CallFailure.explain(error))\n".utf8))
+            // The daemon ended the session (expiry, logout, password change): sending the token again would
+            // only be refused again, and counted as a stale token.
+            if CallFailure.endsSession(error) { SessionStore.remove() }
+            throw ExitCode(CallFailure.isInputError(error) ? 64 : 1)
+        }
     } catch let error as ConnectionError {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
         throw ExitCode(69)  // EX_UNAVAILABLE
-    } catch let error as VarlinkClientError {
-        switch error {
-        case .reply(let name, _):
-            FileHandle.standardError.write(Data("qsm: \(VarlinkCallError.explain(name, error.parameters))\n".utf8))
-            // The daemon ended the session (expiry, logout, password change): sending the token again would
-            // only be refused again, and counted as a stale token.
-            if name.hasSuffix(".InvalidSession") { SessionStore.remove() }
-            throw ExitCode(VarlinkCallError.isInputError(name) ? 64 : 1)
-        case .connection(let reason):
-            FileHandle.standardError.write(Data("qsm: qsmd: \(reason)\n".utf8))
-            throw ExitCode(69)
-        }
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import Glibc
-import Varlink
+import QSMClient
 
 extension QSM {
-    struct Dashboard: ParsableCommand {
+    struct Dashboard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Encryptions, decryptions, logins, key exchanges and alerts, with per-minute sparklines.",
             discussion: """
@@ -36,42 +36,39 @@ extension QSM {
             if input != nil && (html == nil || watch) { throw ValidationError("--input needs --html and no --watch") }
         }
 
-        func run() throws {
+        func run() async throws {
             if let input, let html {
                 try DashboardFile.renderSaved(input, to: html, minutes: DashboardWindow.minutes(window) ?? 60)
                 return
             }
             let token = try SessionStore.token()
             let minutes = DashboardWindow.minutes(window) ?? 60
-            let parameters: [String: Any] = ["token": token, "minutes": minutes]
-            try runClient {
-                let connection = try options.connect()
+            try await runClient {
+                let connection = try await options.connect()
                 if let html {
-                    try DashboardFile.run(
-                        path: html, watch: watch, minutes: minutes, parameters: parameters, connection: connection,
-                        options: options)
+                    try await DashboardFile.run(
+                        path: html, watch: watch, minutes: minutes, token: token, connection: connection, options: options)
                     return
                 }
                 let style = DashboardRenderer.Style.standardOutput()
                 if !watch {
-                    let reply = try connection.call("io.qsm.Broker.Dashboard", parameters)
-                    if options.json { Output.json(reply) } else { print(DashboardRenderer.render(reply, style: style)) }
+                    let answer = try await connection.callVerbatim(BrokerAPI.Dashboard(token: token, minutes: minutes))
+                    if options.json { Output.json(answer) } else { print(DashboardRenderer.render(answer.reply, style: style)) }
                     return
                 }
                 // Redrawn in place on a terminal; into a file or a pipe, each state follows the last after a
                 // blank line, with no escape sequences.
                 let terminal = isatty(STDOUT_FILENO) == 1
                 var first = true
-                try connection.stream("io.qsm.Broker.WatchDashboard", parameters) { reply in
+                for try await answer in connection.streamVerbatim(BrokerAPI.WatchDashboard(token: token, minutes: minutes)) {
                     if options.json {
-                        Output.jsonLine(reply)
+                        Output.jsonLine(answer)
                     } else {
-                        let text = DashboardRenderer.render(reply, style: terminal ? .standardOutput() : style)
+                        let text = DashboardRenderer.render(answer.reply, style: terminal ? .standardOutput() : style)
                         print(terminal ? "\u{1B}[H\u{1B}[2J" + text : (first ? "" : "\n") + text)
                         first = false
                     }
                     fflush(nil)
-                    return true
                 }
             }
         }
@@ -102,31 +99,34 @@ enum DashboardRenderer {
     static let labelWidth = 16
     static let valueWidth = 8
 
-    static func render(_ reply: [String: Any], style: Style = Style()) -> String {
-        let counters = reply["counters"] as? [String: Any] ?? [:]
-        let rows: [(String, String, Bool)] = [
-            ("encryptions", "encryptions", false), ("decryptions", "decryptions", false),
-            ("logins ok", "loginsSucceeded", false), ("logins failed", "loginsFailed", true),
-            ("key exchanges", "keyExchanges", false), ("aborted", "keyExchangesAborted", true), ("alerts", "alerts", true),
-            ("registrations", "registrations", false), ("active sessions", "activeSessions", false),
+    static func render(_ reply: BrokerAPI.DashboardReply, style: Style = Style()) -> String {
+        let counters = reply.counters
+        let rows: [(String, KeyPath<BrokerAPI.Counters, Int>, Bool)] = [
+            ("encryptions", \.encryptions, false), ("decryptions", \.decryptions, false),
+            ("logins ok", \.loginsSucceeded, false), ("logins failed", \.loginsFailed, true),
+            ("key exchanges", \.keyExchanges, false), ("aborted", \.keyExchangesAborted, true), ("alerts", \.alerts, true),
+            ("registrations", \.registrations, false), ("active sessions", \.activeSessions, false),
         ]
         let width = max(style.width, labelWidth + valueWidth + 4)
         let barWidth = width - labelWidth - valueWidth - 3
-        let largest = rows.map { Output.int(counters[$0.1]) }.max() ?? 0
+        let largest = rows.map { Int64(counters[keyPath: $0.1]) }.max() ?? 0
         var lines = [paint(fit("qsm dashboard  \(ISO8601DateFormatter().string(from: Date()))", width), "1", style), ""]
         for (label, key, bad) in rows {
-            let value = Output.int(counters[key])
+            let value = Int64(counters[keyPath: key])
             let bar = String(repeating: "█", count: barLength(value, largest: largest, width: barWidth))
             lines.append(pad(label) + String(value).leftPadded(valueWidth) + "  " + paint(bar, bad && value > 0 ? "31" : "32", style))
         }
-        if counters["meanQber"] != nil {
-            lines.append(pad("mean QBER") + String(format: "%7.2f%%", Output.double(counters["meanQber"]) * 100))
+        if let meanQber = counters.meanQber {
+            lines.append(pad("mean QBER") + String(format: "%7.2f%%", meanQber * 100))
         }
-        let minutes = reply["minutes"] as? [[String: Any]] ?? []
+        let minutes = reply.minutes
         lines.append("")
         lines.append(fit("last \(minutes.count) minutes" + (minutes.count > width - labelWidth - 12 ? " (a column per several)" : ""), width))
-        for (label, key) in [("sends", "sends"), ("decryptions", "decryptions"), ("failed logins", "loginsFailed"), ("alerts", "alerts")] {
-            let values = minutes.map { Output.int($0[key]) }
+        let series: [(String, KeyPath<BrokerAPI.Minute, Int>)] = [
+            ("sends", \.sends), ("decryptions", \.decryptions), ("failed logins", \.loginsFailed), ("alerts", \.alerts),
+        ]
+        for (label, key) in series {
+            let values = minutes.map { Int64($0[keyPath: key]) }
             let peak = "  max \(values.max() ?? 0)"
             let room = max(1, width - labelWidth - peak.count)
             lines.append(pad(label) + paint(sparkline(squeeze(values, to: room)), "36", style) + peak)
@@ -172,38 +172,38 @@ extension String {
 }
 
 extension QSM {
-    struct Alerts: ParsableCommand {
+    struct Alerts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Intrusion detection alerts (administrators).")
         @Flag(name: [.short, .long], help: "Print the latest alerts, then each new one as it is raised (as tail -f does).")
         var follow = false
         @Option(name: [.customShort("n"), .long], help: "At most this many (default 100; with --follow, the latest 10 before following).") var limit: Int?
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
-            try runClient {
-                let connection = try options.connect()
+        func run() async throws {
+            try await runClient {
+                let connection = try await options.connect()
                 if follow {
-                    try connection.stream("io.qsm.Admin.WatchAlerts", ["last": limit ?? 10]) { reply in
-                        if let alert = reply["alert"] as? [String: Any] { Self.show(alert, json: options.json) }
+                    for try await answer in connection.streamVerbatim(AdminAPI.WatchAlerts(last: limit ?? 10)) {
+                        if options.json {
+                            // The alert as qsmd said it, one line each.
+                            Output.jsonLine((Output.parameters(of: answer) as? [String: Any])?["alert"] ?? [String: Any]())
+                        } else {
+                            Self.show(answer.reply.alert)
+                        }
                         fflush(nil)
-                        return true
                     }
                     return
                 }
-                var parameters: [String: Any] = [:]
-                if let limit { parameters["limit"] = limit }
-                let reply = try connection.call("io.qsm.Admin.Alerts", parameters)
-                if options.json { Output.json(reply); return }
-                let alerts = reply["alerts"] as? [[String: Any]] ?? []
-                if alerts.isEmpty { print("no alerts") }
-                for alert in alerts { Self.show(alert, json: false) }
+                let answer = try await connection.callVerbatim(AdminAPI.Alerts(limit: limit))
+                if options.json { Output.json(answer); return }
+                if answer.reply.alerts.isEmpty { print("no alerts") }
+                for alert in answer.reply.alerts { Self.show(alert) }
             }
         }
 
-        static func show(_ alert: [String: Any], json: Bool) {
-            if json { Output.jsonLine(alert); return }
-            let evidence = (alert["evidence"] as? [Any] ?? []).map { "\(Output.int($0))" }.joined(separator: ",")
-            print("\(Output.time(alert["at"]))  \((alert["severity"] as? String ?? "").uppercased())  \(alert["rule"] ?? "")  \(alert["subject"] ?? "")  \(alert["message"] ?? "")  [events \(evidence)]")
+        static func show(_ alert: AdminAPI.Alert) {
+            let evidence = alert.evidence.map(String.init).joined(separator: ",")
+            print("\(Output.time(alert.at))  \(alert.severity.uppercased())  \(alert.rule)  \(alert.subject)  \(alert.message)  [events \(evidence)]")
         }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import DashboardPage
+import Forensics
 import Foundation
-import Varlink
+import QSMClient
 
 /// `--window`: a duration of whole minutes or hours, up to the 24 hours the broker keeps.
 enum DashboardWindow {
@@ -38,59 +39,71 @@ enum DashboardFile {
     }
 
     static func run(
-        path: String, watch: Bool, minutes: Int, parameters: [String: Any], connection: VarlinkClient,
-        options: ClientOptions
-    ) throws {
-        func write(_ reply: [String: Any]) throws {
-            let alerts = try latestAlerts(options: options)
+        path: String, watch: Bool, minutes: Int, token: String, connection: QSMConnection, options: ClientOptions
+    ) async throws {
+        func write(_ reply: BrokerAPI.DashboardReply) async throws {
+            let alerts = try await latestAlerts(options: options)
             let page = DashboardHTML.render(DashboardHTML.Input(
-                reply: reply, alerts: alerts, windowMinutes: minutes, now: Date(), refreshSeconds: watch ? 15 : nil, integer: Output.int))
+                reply: reply, alerts: alerts, windowMinutes: minutes, now: Date(), refreshSeconds: watch ? 15 : nil))
             try writeAtomically(Data(page.utf8), to: path)
         }
         if !watch {
-            try write(try connection.call("io.qsm.Broker.Dashboard", parameters))
+            try await write(try await connection.call(BrokerAPI.Dashboard(token: token, minutes: minutes)))
             if options.json { Output.json(["file": path]) } else { print("wrote \(path)") }
             return
         }
         var first = true
-        try connection.stream("io.qsm.Broker.WatchDashboard", parameters) { reply in
+        for try await reply in connection.stream(BrokerAPI.WatchDashboard(token: token, minutes: minutes)) {
             do {
-                try write(reply)
+                try await write(reply)
             } catch {
                 FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
-                return false
+                return
             }
             if first {
                 print("writing \(path) on every change (Ctrl-C to stop)")
                 first = false
             }
             fflush(nil)
-            return true
         }
+    }
+
+    /// A saved reply as `qsm dashboard --json` writes it (times in RFC 3339), with an `alerts` list that
+    /// may be added beside the Dashboard reply's own fields.
+    private struct SavedReply: Decodable {
+        var dashboard: BrokerAPI.DashboardReply
+        var alerts: [AdminAPI.Alert]?
+
+        init(from decoder: any Decoder) throws {
+            dashboard = try BrokerAPI.DashboardReply(from: decoder)
+            alerts = try decoder.container(keyedBy: Key.self).decodeIfPresent([AdminAPI.Alert].self, forKey: .alerts)
+        }
+
+        private enum Key: String, CodingKey { case alerts }
     }
 
     /// Renders a saved Dashboard reply (`qsm dashboard --json`) from `input` to `path`, without qsmd.
     static func renderSaved(_ input: String, to path: String, minutes: Int) throws {
         guard let data = FileManager.default.contents(atPath: input),
-              let reply = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+              let saved = try? SavedTimes.decode(SavedReply.self, from: data)
         else { throw ValidationError("--input: cannot read a JSON object from \(input)") }
         // A saved page is drawn as of its own latest minute, not now.
-        let latest = (reply["minutes"] as? [[String: Any]] ?? []).map { Output.int($0["minute"]) }.max()
+        let latest = saved.dashboard.minutes.map(\.minute).max()
         let now = latest.map { Date(timeIntervalSince1970: Double($0) * 60) } ?? Date()
         let page = DashboardHTML.render(DashboardHTML.Input(
-            reply: reply, alerts: reply["alerts"] as? [[String: Any]], windowMinutes: minutes, now: now, refreshSeconds: nil, integer: Output.int))
+            reply: saved.dashboard, alerts: saved.alerts?.map(DashboardHTML.Alert.init), windowMinutes: minutes, now: now,
+            refreshSeconds: nil))
         try writeAtomically(Data(page.utf8), to: path)
         print("wrote \(path)")
     }
 
     /// The latest alerts, newest first, or nil when the caller is not an administrator.
-    static func latestAlerts(options: ClientOptions, limit: Int = 12) throws -> [[String: Any]]? {
+    static func latestAlerts(options: ClientOptions, limit: Int = 12) async throws -> [DashboardHTML.Alert]? {
         do {
-            let reply = try options.connect().call("io.qsm.Admin.Alerts", ["limit": limit])
-            let alerts = reply["alerts"] as? [[String: Any]] ?? []
-            return alerts.sorted { Output.int($0["at"]) > Output.int($1["at"]) }
-        } catch let error as VarlinkClientError {
-            if case .reply(let name, _) = error, name.hasSuffix("PermissionDenied") { return nil }
+            let alerts = try await options.connect().call(AdminAPI.Alerts(limit: limit)).alerts
+            return alerts.sorted { $0.at > $1.at }.map(DashboardHTML.Alert.init)
+        } catch {
+            if case QSMClientError.reply(let name, _) = error, name.hasSuffix("PermissionDenied") { return nil }
             throw error
         }
     }
@@ -123,5 +136,30 @@ enum DashboardFile {
             unlink(temporary)
             throw ValidationError("cannot write \(path): \(failure)")
         }
+    }
+}
+
+/// Reads back what ``Output/json(_:)`` wrote: its RFC 3339 times as the microseconds the typed replies
+/// hold, so a saved reply decodes as qsmd's own would.
+enum SavedTimes {
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let numeric = micros(try JSONSerialization.jsonObject(with: data))
+        return try JSONDecoder().decode(type, from: JSONSerialization.data(withJSONObject: numeric))
+    }
+
+    private static func micros(_ object: Any) -> Any {
+        if let members = object as? [String: Any] {
+            var converted = members
+            for (key, value) in members {
+                if Output.timeKeys.contains(key), let text = value as? String {
+                    converted[key] = Timestamps.parse(text, nowMicros: 0) ?? 0
+                } else {
+                    converted[key] = micros(value)
+                }
+            }
+            return converted
+        }
+        if let items = object as? [Any] { return items.map(micros) }
+        return object
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import DashboardPage
 import Foundation
-import Varlink
+import QSMClient
 
 extension QSM {
-    struct Demo: ParsableCommand {
+    struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Walk through the whole system against a running qsmd, explaining each step.",
             discussion: """
@@ -25,9 +25,9 @@ extension QSM {
             if let html { try DashboardFile.checkWritable(html) }
         }
 
-        func run() throws {
-            try runClient {
-                try DemoScript(connection: try options.connect(), options: options, qubits: qubits, html: html).run()
+        func run() async throws {
+            try await runClient {
+                try await DemoScript(connection: try await options.connect(), options: options, qubits: qubits, html: html).run()
             }
         }
     }
@@ -35,7 +35,7 @@ extension QSM {
 
 /// The demo's steps: each says what it shows, calls qsmd, and prints what came back.
 struct DemoScript {
-    let connection: VarlinkClient
+    let connection: QSMConnection
     let options: ClientOptions
     let qubits: Int?
     let html: String?
@@ -45,7 +45,7 @@ struct DemoScript {
     /// A third user who tries to read what is not hers.
     let eve: String
 
-    init(connection: VarlinkClient, options: ClientOptions, qubits: Int?, html: String?) {
+    init(connection: QSMConnection, options: ClientOptions, qubits: Int?, html: String?) {
         self.connection = connection
         self.options = options
         self.qubits = qubits
@@ -68,26 +68,26 @@ struct DemoScript {
         fflush(nil)
     }
 
-    private func call(_ method: String, _ parameters: [String: Any]) throws -> [String: Any] {
-        try connection.call(method, parameters)
-    }
-
-    /// Calls `method` expecting the error whose name ends with `expected`; returns its parameters.
-    private func expectError(_ method: String, _ parameters: [String: Any], _ expected: String) throws -> [String: Any] {
+    /// Calls `request` expecting the declared error `expected` matches; returns that error.
+    private func expectError<Request: QSMRequest>(
+        _ request: Request, _ expected: String, _ matches: (BrokerAPIError) -> Bool
+    ) async throws -> BrokerAPIError {
+        let refusal: QSMClientError
         do {
-            _ = try connection.call(method, parameters)
-        } catch {
-            guard case .reply(let name, _) = error, name.hasSuffix("." + expected) else { throw error }
-            return error.parameters
+            _ = try await connection.call(request)
+            throw ConnectionError(description: "demo: \(Request.method) succeeded where \(expected) was expected")
+        } catch let error as QSMClientError {
+            refusal = error
         }
-        throw ConnectionError(description: "demo: \(method) succeeded where \(expected) was expected")
+        if case .broker(let declared) = refusal, matches(declared) { return declared }
+        throw refusal
     }
 
     private static func password() -> String {
         String((0..<20).map { _ in "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789".randomElement()! })
     }
 
-    func run() throws {
+    func run() async throws {
         print("qsm demo: the Quantum Secure Messaging System, step by step, on \(options.socketPath)")
         print("users this run: \(alice) and \(bob)")
 
@@ -96,15 +96,15 @@ struct DemoScript {
             the private key is stored wrapped under a key derived from the password.
             """)
         let alicePassword = Self.password(), bobPassword = Self.password()
-        _ = try call("io.qsm.Broker.Register", ["username": alice, "password": alicePassword])
+        _ = try await connection.call(BrokerAPI.Register(username: alice, password: alicePassword))
         say("registered \(alice)")
-        _ = try call("io.qsm.Broker.Register", ["username": bob, "password": bobPassword])
+        _ = try await connection.call(BrokerAPI.Register(username: bob, password: bobPassword))
         say("registered \(bob)")
 
         step(2, "They log in", "A session token (256 random bits) is returned once; only its hash is stored.")
-        let aliceToken = try session(call("io.qsm.Broker.Login", ["username": alice, "password": alicePassword]))
+        let aliceToken = try await connection.call(BrokerAPI.Login(username: alice, password: alicePassword)).session.token
         say("\(alice) has a session")
-        let bobToken = try session(call("io.qsm.Broker.Login", ["username": bob, "password": bobPassword]))
+        let bobToken = try await connection.call(BrokerAPI.Login(username: bob, password: bobPassword)).session.token
         say("\(bob) has a session")
 
         step(3, "A clean BB84 key exchange", """
@@ -112,26 +112,28 @@ struct DemoScript {
             the bases agreed (sifting), estimate the error rate (QBER) on a sample, correct errors (Cascade)
             and shorten the key to what an eavesdropper cannot know (privacy amplification).
             """)
-        var keyParameters: [String: Any] = ["token": aliceToken, "peer": bob]
-        if let qubits { keyParameters["qubits"] = qubits }
-        let exchange = try call("io.qsm.Broker.EstablishKey", keyParameters)["exchange"] as? [String: Any] ?? [:]
-        say(String(format: "%lld qubits sent, %lld sifted, %lld sampled", Output.int(exchange["qubitsSent"]),
-                   Output.int(exchange["sifted"]), Output.int(exchange["sampleSize"])))
+        let keyRequest = BrokerAPI.EstablishKey(token: aliceToken, peer: bob, qubits: qubits)
+        let exchange = try await connection.call(keyRequest).exchange
+        say(String(format: "%lld qubits sent, %lld sifted, %lld sampled", Int64(exchange.qubitsSent),
+                   Int64(exchange.sifted), Int64(exchange.sampleSize)))
         say(String(format: "QBER %.2f%% (upper bound %.2f%%): below the 11%% threshold, so no eavesdropper",
-                   Output.double(exchange["qber"]) * 100, Output.double(exchange["qberUpperBound"]) * 100))
+                   exchange.qber * 100, exchange.qberUpperBound * 100))
         say(String(format: "Cascade disclosed %lld bits (efficiency f = %.3f); final shared key: %lld bits",
-                   Output.int(exchange["leakedBits"]), Output.double(exchange["efficiency"]), Output.int(exchange["finalBits"])))
+                   Int64(exchange.leakedBits), exchange.efficiency, Int64(exchange.finalBits)))
 
         step(4, "An exchange with an eavesdropper", """
             Eve intercepts every qubit, measures it in a random basis and resends it: she guesses the basis
             wrong half the time, which flips Bob's bit half of those times, so the QBER jumps to about 25%.
             """)
-        var spied = keyParameters
-        spied["eavesdropper"] = 1.0
-        let aborted = try expectError("io.qsm.Broker.EstablishKey", spied, "EavesdroppingDetected")
-        say(String(format: "aborted: QBER %.2f%%, upper bound %.2f%% over the threshold %.0f%%; no key was made, an alert was raised",
-                   Output.double(aborted["qber"]) * 100, Output.double(aborted["qberUpperBound"]) * 100,
-                   Output.double(aborted["threshold"]) * 100))
+        var spied = keyRequest
+        spied.eavesdropper = 1.0
+        let aborted = try await expectError(spied, "EavesdroppingDetected") {
+            if case .eavesdroppingDetected = $0 { true } else { false }
+        }
+        if case .eavesdroppingDetected(let qber, let bound, let threshold) = aborted {
+            say(String(format: "aborted: QBER %.2f%%, upper bound %.2f%% over the threshold %.0f%%; no key was made, an alert was raised",
+                       qber * 100, bound * 100, threshold * 100))
+        }
 
         step(5, "Messages in each mode", """
             otp: XOR with fresh BB84 key bits plus a one-time Poly1305 tag (costs the message's length + 32 bytes of key);
@@ -140,28 +142,32 @@ struct DemoScript {
             """)
         var pqcMessage = ""
         for (mode, text) in [("otp", "The quantum cafe, at noon."), ("aes", "Bring the notebook."), ("pqc", "Tell no one.")] {
-            let sent = try call("io.qsm.Broker.Send", ["token": aliceToken, "to": bob, "body": text, "mode": mode])
-            say("\(mode): sent \(sent["messageId"] ?? "") at log position \(Output.int(sent["position"]))")
-            if mode == "pqc" { pqcMessage = sent["messageId"] as? String ?? "" }
+            let sent = try await connection.call(BrokerAPI.Send(token: aliceToken, to: bob, body: text, mode: mode))
+            say("\(mode): sent \(sent.messageId) at log position \(sent.position)")
+            if mode == "pqc" { pqcMessage = sent.messageId }
         }
 
         step(6, "Bob's inbox and decryption", "The inbox lists messages, never their bodies; decrypting records that Bob read it.")
-        let messages = try call("io.qsm.Broker.Inbox", ["token": bobToken])["messages"] as? [[String: Any]] ?? []
+        let messages = try await connection.call(BrokerAPI.Inbox(token: bobToken)).messages
         for message in messages {
-            say("\(message["messageId"] ?? "")  from \(message["from"] ?? "")  \(message["mode"] ?? "")  \(Output.int(message["size"])) bytes")
+            say("\(message.messageId)  from \(message.from)  \(message.mode)  \(message.size) bytes")
         }
         for message in messages.reversed() {
-            let opened = try call("io.qsm.Broker.Decrypt", ["token": bobToken, "messageId": message["messageId"] ?? ""])
-            say("\(opened["mode"] ?? ""): \"\(opened["body"] ?? "")\"")
+            let opened = try await connection.call(BrokerAPI.Decrypt(token: bobToken, messageId: message.messageId))
+            say("\(opened.mode): \"\(opened.body)\"")
         }
-        let own = try call("io.qsm.Broker.Decrypt", ["token": aliceToken, "messageId": pqcMessage])
-        say("Alice reads what she sent, \"\(own["body"] ?? "")\": pqc keeps a copy sealed to her own key")
+        let own = try await connection.call(BrokerAPI.Decrypt(token: aliceToken, messageId: pqcMessage))
+        say("Alice reads what she sent, \"\(own.body)\": pqc keeps a copy sealed to her own key")
         // A third user, the demo's only other party, to show the refusal everyone else meets.
         let evePassword = Self.password()
-        _ = try call("io.qsm.Broker.Register", ["username": eve, "password": evePassword])
-        let eveToken = try session(call("io.qsm.Broker.Login", ["username": eve, "password": evePassword]))
-        let denied = try expectError("io.qsm.Broker.Decrypt", ["token": eveToken, "messageId": pqcMessage], "AccessDenied")
-        say("\(eve) tries to read it: refused (\(denied["resource"] ?? "not hers")), and the attempt is recorded")
+        _ = try await connection.call(BrokerAPI.Register(username: eve, password: evePassword))
+        let eveToken = try await connection.call(BrokerAPI.Login(username: eve, password: evePassword)).session.token
+        let denied = try await expectError(BrokerAPI.Decrypt(token: eveToken, messageId: pqcMessage), "AccessDenied") {
+            if case .accessDenied = $0 { true } else { false }
+        }
+        if case .accessDenied(let resource) = denied {
+            say("\(eve) tries to read it: refused (\(resource)), and the attempt is recorded")
+        }
 
         step(7, "A brute-force attack", """
             Someone tries passwords for \(bob). Five failures in ten minutes trip the intrusion detection's
@@ -171,48 +177,45 @@ struct DemoScript {
         var locked = false
         while attempts < 8 && !locked {
             attempts += 1
+            let guess = BrokerAPI.Login(username: bob, password: "guess-\(attempts)-\(suffix)")
+            let refusal: BrokerAPIError
             do {
-                _ = try call("io.qsm.Broker.Login", ["username": bob, "password": "guess-\(attempts)-\(suffix)"])
-            } catch let error as VarlinkClientError {
-                guard case .reply(let name, _) = error else { throw error }
-                if name.hasSuffix(".AccountLocked") {
-                    locked = true
-                    say("attempt \(attempts): account locked, retry after \(error.parameters["retryAfterSeconds"] ?? "?") s")
-                } else {
-                    say("attempt \(attempts): \(VarlinkCallError.explain(name, error.parameters))")
-                }
+                _ = try await connection.call(guess)
+                continue
+            } catch {
+                guard case .broker(let declared) = error else { throw error }
+                refusal = declared
+            }
+            if case .accountLocked(let retry) = refusal {
+                locked = true
+                say("attempt \(attempts): account locked, retry after \(retry) s")
+            } else {
+                say("attempt \(attempts): \(CallFailure.explain(refusal))")
             }
         }
         if !locked { say("the account was not locked after \(attempts) attempts (are the IDS thresholds changed?)") }
-        let alerts = try DashboardFile.latestAlerts(options: options, limit: 50)
+        let alerts = try await DashboardFile.latestAlerts(options: options, limit: 50)
         if let alerts {
-            let ours = alerts.filter { ($0["subject"] as? String ?? "").hasSuffix(suffix) }
+            let ours = alerts.filter { $0.subject.hasSuffix(suffix) }
             for alert in ours.reversed() {
-                say("alert: \((alert["severity"] as? String ?? "").uppercased()) \(alert["rule"] ?? "") on \(alert["subject"] ?? ""): \(alert["message"] ?? "")")
+                say("alert: \(alert.severity.uppercased()) \(alert.rule) on \(alert.subject): \(alert.message)")
             }
         } else {
             say("(the alerts themselves are for administrators: root, qsmd's user or --admin-group)")
         }
 
         step(8, "The dashboard", "System-wide counters and the last hour, minute by minute (qsm dashboard; --html for a page).")
-        let dashboard = try call("io.qsm.Broker.Dashboard", ["token": aliceToken])
+        let dashboard = try await connection.call(BrokerAPI.Dashboard(token: aliceToken))
         print(DashboardRenderer.render(dashboard).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         if let html {
             let page = DashboardHTML.render(DashboardHTML.Input(
-                reply: dashboard, alerts: try DashboardFile.latestAlerts(options: options), windowMinutes: 60, now: Date(),
-                refreshSeconds: nil, integer: Output.int))
+                reply: dashboard, alerts: try await DashboardFile.latestAlerts(options: options), windowMinutes: 60, now: Date(),
+                refreshSeconds: nil))
             try DashboardFile.writeAtomically(Data(page.utf8), to: html)
             say("wrote \(html)")
         }
 
-        for token in [aliceToken, bobToken, eveToken] { _ = try? call("io.qsm.Broker.Logout", ["token": token]) }
+        for token in [aliceToken, bobToken, eveToken] { _ = try? await connection.call(BrokerAPI.Logout(token: token)) }
         print("\ndone: \(alice), \(bob) and \(eve) are logged out; their events stay in the log (qsm alerts, qsm audit verify).")
-    }
-
-    private func session(_ reply: [String: Any]) throws -> String {
-        guard let session = reply["session"] as? [String: Any], let token = session["token"] as? String else {
-            throw ConnectionError(description: "qsmd's Login reply has no session")
-        }
-        return token
     }
 }

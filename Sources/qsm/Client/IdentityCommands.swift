@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import Varlink
+import QSMClient
 
 extension QSM {
-    struct Register: ParsableCommand {
+    struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user (asks for a password).")
         @Argument(help: "3-32 characters: a-z, 0-9, '_', '.', '-', starting with a letter.") var user: String
         @Flag(name: .long, help: "Read the password from the first line of standard input.") var passwordStdin = false
@@ -11,10 +11,10 @@ extension QSM {
 
         /// What can be checked before a password is typed is checked first: the name, then the socket
         /// (connected before the prompt), then the first entry's length before asking for it again.
-        func run() throws {
+        func run() async throws {
             if let problem = PasswordRules.usernameProblem(user) { throw ValidationError("the username \(user): \(problem)") }
-            try runClient {
-                let connection = try options.connect()
+            try await runClient {
+                let connection = try await options.connect()
                 let password = try PasswordInput.read(prompt: "Password for \(user): ", fromStdin: passwordStdin)
                 if let problem = PasswordRules.problem(password) { throw ValidationError("the password: \(problem); nothing was registered") }
                 if !passwordStdin {
@@ -22,13 +22,13 @@ extension QSM {
                         throw ValidationError("the passwords differ; nothing was registered")
                     }
                 }
-                let reply = try connection.call("io.qsm.Broker.Register", ["username": user, "password": password])
-                if options.json { Output.json(reply) } else { print("registered \(reply["username"] ?? user)") }
+                let answer = try await connection.callVerbatim(BrokerAPI.Register(username: user, password: password))
+                if options.json { Output.json(answer) } else { print("registered \(answer.reply.username)") }
             }
         }
     }
 
-    struct Login: ParsableCommand {
+    struct Login: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start a session; the token is kept in $QSM_HOME/session.json (mode 0600).")
         @Argument(help: "The username.") var user: String
@@ -38,34 +38,33 @@ extension QSM {
         var code: String?
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             if let code { try CodeInput.check(code) }
             let password = try PasswordInput.read(prompt: "Password for \(user): ", fromStdin: passwordStdin)
-            try runClient {
-                let reply = try CodeInput.login(
-                    options.connect(), user: user, password: password, code: code, passwordStdin: passwordStdin)
-                guard let session = reply["session"] as? [String: Any], let token = session["token"] as? String else {
-                    throw ConnectionError(description: "qsmd's Login reply has no session")
-                }
-                try SessionStore.save(token: token, username: user, expiresAt: Output.int(session["expiresAt"]))
+            try await runClient {
+                let session = try await CodeInput.login(
+                    options.connect(), user: user, password: password, code: code, passwordStdin: passwordStdin
+                ).session
+                let expiresAt = Int64(session.expiresAt)
+                try SessionStore.save(token: session.token, username: user, expiresAt: expiresAt)
                 if options.json {
-                    Output.json(["username": user, "expiresAt": Output.int(session["expiresAt"]), "sessionFile": SessionStore.path])
+                    Output.json(["username": user, "expiresAt": expiresAt, "sessionFile": SessionStore.path] as [String: Any])
                 } else {
-                    print("logged in as \(user) until \(Output.time(session["expiresAt"]))")
+                    print("logged in as \(user) until \(Output.time(expiresAt))")
                 }
             }
         }
     }
 
-    struct Logout: ParsableCommand {
+    struct Logout: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End the session and forget its token.")
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             let token = try SessionStore.token()
-            try runClient {
+            try await runClient {
                 defer { SessionStore.remove() }
-                _ = try options.connect().call("io.qsm.Broker.Logout", ["token": token])
+                _ = try await options.connect().call(BrokerAPI.Logout(token: token))
                 if options.json { Output.json([:] as [String: Any]) } else { print("logged out") }
             }
         }
@@ -88,19 +87,18 @@ extension QSM {
         }
     }
 
-    struct Passwd: ParsableCommand {
+    struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change your password; every session ends, log in again.")
         @Flag(name: .long, help: "Read the old and new passwords from the first two lines of standard input.") var passwordStdin = false
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             let token = try SessionStore.token()
             let old = try PasswordInput.read(prompt: "Current password: ", fromStdin: passwordStdin)
             let new = try PasswordInput.read(prompt: "New password: ", fromStdin: passwordStdin)
-            try runClient {
-                _ = try options.connect().call(
-                    "io.qsm.Broker.ChangePassword", ["token": token, "oldPassword": old, "newPassword": new])
+            try await runClient {
+                _ = try await options.connect().call(BrokerAPI.ChangePassword(token: token, oldPassword: old, newPassword: new))
                 SessionStore.remove()
                 if options.json { Output.json([:] as [String: Any]) } else { print("password changed: log in again") }
             }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Varlink
+import QSMClient
 
 /// `qsm read 3fa9`: a prefix of a message id, resolved against the user's own inbox on the client, as
 /// git resolves abbreviated hashes. The daemon only ever sees whole ids.
@@ -12,11 +12,10 @@ enum MessageIDPrefix {
     /// one inbox id starting with it.
     /// - Throws: a ValidationError naming the candidates when several ids share the prefix, or saying
     ///   that none does.
-    static func resolve(_ text: String, token: String, connection: VarlinkClient) throws -> String {
+    static func resolve(_ text: String, token: String, connection: QSMConnection) async throws -> String {
         let prefix = text.lowercased()
         guard prefix.count < fullLength, !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { return text }
-        let reply = try connection.call("io.qsm.Broker.Inbox", ["token": token, "limit": 10_000])
-        let ids = (reply["messages"] as? [[String: Any]] ?? []).compactMap { $0["messageId"] as? String }
+        let ids = try await connection.call(BrokerAPI.Inbox(token: token, limit: 10_000)).messages.map(\.messageId)
         let matches = ids.filter { $0.hasPrefix(prefix) }
         switch matches.count {
         case 1: return matches[0]

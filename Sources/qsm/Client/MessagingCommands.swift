@@ -1,35 +1,34 @@
 import ArgumentParser
 import Foundation
-import Varlink
+import QSMClient
 
 extension QSM {
     struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "BB84 key exchanges and the key material they left.", subcommands: [Establish.self, Status.self])
 
-        struct Status: ParsableCommand {
+        struct Status: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "The BB84 key you share with each peer: bytes left for otp and aes, and keys made.",
                 discussion: "An otp message costs its size plus 32 bytes; an aes block 32 bytes for many messages.")
             @OptionGroup var options: ClientOptions
 
-            func run() throws {
+            func run() async throws {
                 let token = try SessionStore.token()
-                try runClient {
-                    let reply = try options.connect().call("io.qsm.Broker.KeyStatus", ["token": token])
-                    if options.json { Output.json(reply); return }
-                    let pools = reply["pools"] as? [[String: Any]] ?? []
+                try await runClient {
+                    let answer = try await options.connect().callVerbatim(BrokerAPI.KeyStatus(token: token))
+                    if options.json { Output.json(answer); return }
+                    let pools = answer.reply.pools
                     if pools.isEmpty { print("no key material: run qsm key establish PEER") }
                     for pool in pools {
-                        let bits = Output.int(pool["availableBits"])
-                        let keys = Output.int(pool["keys"])
-                        print("\(pool["peer"] ?? "")  \(bits / 8) bytes left (\(bits) bits)  from \(keys) \(keys == 1 ? "key" : "keys")")
+                        let (bits, keys) = (pool.availableBits, pool.keys)
+                        print("\(pool.peer)  \(bits / 8) bytes left (\(bits) bits)  from \(keys) \(keys == 1 ? "key" : "keys")")
                     }
                 }
             }
         }
 
-        struct Establish: ParsableCommand {
+        struct Establish: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Run a (simulated) BB84 exchange with PEER and add the key to your shared pool.",
                 discussion: """
@@ -46,40 +45,42 @@ extension QSM {
                 valueName: "P")) var basisBias: Double?
             @OptionGroup var options: ClientOptions
 
-            func run() throws {
+            func run() async throws {
                 let token = try SessionStore.token()
-                var parameters: [String: Any] = ["token": token, "peer": peer]
-                if let qubits { parameters["qubits"] = qubits }
-                if let noise { parameters["noise"] = noise }
-                if let eavesdrop { parameters["eavesdropper"] = eavesdrop }
-                if let basisBias { parameters["basisBias"] = basisBias }
-                try runClient {
-                    let reply: [String: Any]
-                    let connection = try options.connect()
-                    let progress = ExchangeProgress(peer: peer, qubits: qubits ?? 200_000)
-                    defer { progress.stop() }
-                    do {
-                        reply = try connection.call("io.qsm.Broker.EstablishKey", parameters)
-                        progress.stop()
-                    } catch let error as VarlinkClientError {
-                        progress.stop()
-                        guard case .reply(let name, _) = error, name.hasSuffix(".EavesdroppingDetected") else { throw error }
-                        try reportAbort(error.parameters)
-                    }
-                    let e = reply["exchange"] as? [String: Any] ?? [:]
-                    if options.json { Output.json(reply); return }
-                    print("key \(e["keyId"] ?? "") with \(peer)")
-                    print(String(format: "  qubits sent %lld, sifted %lld, sample %lld", Output.int(e["qubitsSent"]), Output.int(e["sifted"]), Output.int(e["sampleSize"])))
-                    print(String(format: "  QBER %.2f%% (upper bound %.2f%%, abort above 11%%)", Output.double(e["qber"]) * 100, Output.double(e["qberUpperBound"]) * 100))
+                let request = BrokerAPI.EstablishKey(
+                    token: token, peer: peer, qubits: qubits, noise: noise, eavesdropper: eavesdrop, basisBias: basisBias)
+                try await runClient {
+                    let answer = try await establish(request, on: try await options.connect())
+                    if options.json { Output.json(answer); return }
+                    let e = answer.reply.exchange
+                    print("key \(e.keyId) with \(peer)")
+                    print(String(format: "  qubits sent %lld, sifted %lld, sample %lld", Int64(e.qubitsSent), Int64(e.sifted), Int64(e.sampleSize)))
+                    print(String(format: "  QBER %.2f%% (upper bound %.2f%%, abort above 11%%)", e.qber * 100, e.qberUpperBound * 100))
                     print(String(format: "  leaked %lld bits in reconciliation (f = %.3f), final key %lld bits",
-                                 Output.int(e["leakedBits"]), Output.double(e["efficiency"]), Output.int(e["finalBits"])))
+                                 Int64(e.leakedBits), e.efficiency, Int64(e.finalBits)))
+                }
+            }
+
+            /// Runs the exchange, counting its seconds on a terminal; an aborted one is reported here.
+            private func establish(_ request: BrokerAPI.EstablishKey, on connection: QSMConnection) async throws
+                -> VerbatimReply<BrokerAPI.EstablishKey.Reply>
+            {
+                let progress = ExchangeProgress(peer: peer, qubits: qubits ?? 200_000)
+                defer { progress.stop() }
+                let result: Result<VerbatimReply<BrokerAPI.EstablishKey.Reply>, QSMClientError>
+                do { result = .success(try await connection.callVerbatim(request)) } catch { result = .failure(error) }
+                progress.stop()
+                switch result {
+                case .success(let answer): return answer
+                case .failure(.broker(.eavesdroppingDetected(let qber, let bound, let threshold))):
+                    try reportAbort(qber: qber, bound: bound, threshold: threshold)
+                case .failure(let error): throw error
                 }
             }
 
             /// An aborted exchange in the same units as a completed one (percentages), naming the alert it
             /// raises; with --json, an object on standard output. Exit status 1 either way.
-            private func reportAbort(_ p: [String: Any]) throws -> Never {
-                let (qber, bound, threshold) = (Output.double(p["qber"]), Output.double(p["qberUpperBound"]), Output.double(p["threshold"]))
+            private func reportAbort(qber: Double, bound: Double, threshold: Double) throws -> Never {
                 if options.json {
                     Output.json([
                         "aborted": true, "reason": "eavesdroppingDetected", "peer": peer, "qber": qber, "qberUpperBound": bound,
@@ -95,7 +96,7 @@ extension QSM {
         }
     }
 
-    struct Send: ParsableCommand {
+    struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Encrypt and send a message, read from standard input (or --file, or MESSAGE).",
             discussion: """
@@ -131,7 +132,7 @@ extension QSM {
             return data
         }
 
-        func run() throws {
+        func run() async throws {
             let token = try SessionStore.token()
             let body: String
             if let message {
@@ -153,16 +154,14 @@ extension QSM {
                 if text.hasSuffix("\n") { text.removeLast() }
                 body = text
             }
-            var parameters: [String: Any] = ["token": token, "to": peer, "body": body]
-            if let mode { parameters["mode"] = mode }
-            try runClient {
-                let reply = try options.connect().call("io.qsm.Broker.Send", parameters)
-                if options.json { Output.json(reply) } else { print("sent \(reply["messageId"] ?? "") (\(mode ?? "aes"))") }
+            try await runClient {
+                let answer = try await options.connect().callVerbatim(BrokerAPI.Send(token: token, to: peer, body: body, mode: mode))
+                if options.json { Output.json(answer) } else { print("sent \(answer.reply.messageId) (\(mode ?? "aes"))") }
             }
         }
     }
 
-    struct Inbox: ParsableCommand {
+    struct Inbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List your messages, newest first.",
             discussion: "Lists the newest 100 unless --limit or --all is given; when more are left, says how many on standard error.")
@@ -170,71 +169,63 @@ extension QSM {
         @OptionGroup var paging: Paging
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             let token = try SessionStore.token()
-            try runClient {
-                let connection = try options.connect()
-                let reply = try paging.fetch("messages") { cursor in
-                    var parameters: [String: Any] = ["token": token, "unreadOnly": unread]
-                    if let limit = paging.pageLimit { parameters["limit"] = limit }
-                    if let cursor { parameters["cursor"] = cursor }
-                    return try connection.call("io.qsm.Broker.Inbox", parameters)
+            try await runClient {
+                let connection = try await options.connect()
+                let (reply, json) = try await paging.fetch("messages") { cursor in
+                    try await connection.callVerbatim(
+                        BrokerAPI.Inbox(token: token, unreadOnly: unread, limit: paging.pageLimit, cursor: cursor))
                 }
-                if options.json { Output.json(reply); return }
-                let messages = reply["messages"] as? [[String: Any]] ?? []
-                if messages.isEmpty { print("no messages") }
-                for m in messages {
-                    let read = (m["read"] as? Bool ?? false) ? " " : "*"
-                    print("\(read) \(m["messageId"] ?? "")  \(Output.time(m["sentAt"]))  from \(m["from"] ?? "")  \(m["mode"] ?? "")  \(Output.int(m["size"])) bytes")
+                if options.json { Output.json(json); return }
+                if reply.messages.isEmpty { print("no messages") }
+                for m in reply.messages {
+                    let read = m.read ? " " : "*"
+                    print("\(read) \(m.messageId)  \(Output.time(m.sentAt))  from \(m.from)  \(m.mode)  \(m.size) bytes")
                 }
-                Paging.sayMore(reply)
+                Paging.sayMore(reply.more)
             }
         }
     }
 
-    struct Read: ParsableCommand {
+    struct Read: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Decrypt and show a message.")
         @Argument(help: "The message id as qsm inbox shows it, or a prefix of it that only one of your messages has.")
         var messageID: String
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             let token = try SessionStore.token()
-            try runClient {
-                let connection = try options.connect()
-                let id = try MessageIDPrefix.resolve(messageID, token: token, connection: connection)
-                let reply = try connection.call("io.qsm.Broker.Decrypt", ["token": token, "messageId": id])
-                if options.json { Output.json(reply); return }
+            try await runClient {
+                let connection = try await options.connect()
+                let id = try await MessageIDPrefix.resolve(messageID, token: token, connection: connection)
+                let answer = try await connection.callVerbatim(BrokerAPI.Decrypt(token: token, messageId: id))
+                if options.json { Output.json(answer); return }
                 // Your own sent message says whom it went to; a received one, whom it came from.
-                let to = (reply["to"] as? String).map { " to \($0)" } ?? ""
-                print("from \(reply["from"] ?? "")\(to) at \(Output.time(reply["sentAt"])) (\(reply["mode"] ?? ""))")
-                print(reply["body"] as? String ?? "")
+                let reply = answer.reply
+                print("from \(reply.from) to \(reply.to) at \(Output.time(reply.sentAt)) (\(reply.mode))")
+                print(reply.body)
             }
         }
     }
 
-    struct History: ParsableCommand {
+    struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "What you did and what was done to you, newest first.",
             discussion: "Shows the newest 100 lines unless --limit or --all is given; when more are left, says how many on standard error.")
         @OptionGroup var paging: Paging
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             let token = try SessionStore.token()
-            try runClient {
-                let connection = try options.connect()
-                let reply = try paging.fetch("entries") { cursor in
-                    var parameters: [String: Any] = ["token": token]
-                    if let limit = paging.pageLimit { parameters["limit"] = limit }
-                    if let cursor { parameters["cursor"] = cursor }
-                    return try connection.call("io.qsm.Broker.History", parameters)
+            try await runClient {
+                let connection = try await options.connect()
+                let (reply, json) = try await paging.fetch("entries") { cursor in
+                    try await connection.callVerbatim(BrokerAPI.History(token: token, limit: paging.pageLimit, cursor: cursor))
                 }
-                if options.json { Output.json(reply); return }
-                for e in reply["entries"] as? [[String: Any]] ?? [] {
-                    print("\(Output.int(e["position"]))  \(Output.time(e["at"]))  \(e["summary"] ?? "")")
-                }
-                Paging.sayMore(reply)
+                if options.json { Output.json(json); return }
+                for e in reply.entries { print("\(e.position)  \(Output.time(e.at))  \(e.summary)") }
+                Paging.sayMore(reply.more)
             }
         }
     }

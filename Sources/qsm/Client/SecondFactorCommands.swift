@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import QRCode
-import Varlink
+import QSMClient
 
 extension QSM {
     struct Mfa: ParsableCommand {
@@ -13,7 +13,7 @@ extension QSM {
 }
 
 extension QSM.Mfa {
-    struct Enable: ParsableCommand {
+    struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Enrol an authenticator app: shows a QR code and its otpauth:// URI, asks for the first code, "
                 + "and prints ten recovery codes once.")
@@ -21,16 +21,15 @@ extension QSM.Mfa {
         var codeStdin = false
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             let token = try SessionStore.token()
             // Said before a secret is drawn: without a terminal nobody could type the first code.
             if !codeStdin && isatty(STDIN_FILENO) != 1 {
                 throw ValidationError("no terminal to ask for the first code: use --code-stdin")
             }
-            try runClient {
-                let connection = try options.connect()
-                let started = try connection.call("io.qsm.Broker.StartSecondFactor", ["token": token])
-                guard let uri = started["uri"] as? String else { throw ConnectionError(description: "qsmd's reply has no uri") }
+            try await runClient {
+                let connection = try await options.connect()
+                let uri = try await connection.call(BrokerAPI.StartSecondFactor(token: token)).uri
                 if codeStdin {
                     FileHandle.standardOutput.write(Data((uri + "\n").utf8))  // unbuffered: the script waits for it
                 } else {
@@ -44,8 +43,7 @@ extension QSM.Mfa {
                     FileHandle(fileDescriptor: screen).write(Data(text.utf8))
                 }
                 let first = try CodeInput.read(fromStdin: codeStdin, prompt: "First code from the app: ")
-                let reply = try connection.call("io.qsm.Broker.ConfirmSecondFactor", ["token": token, "code": first])
-                let codes = reply["recoveryCodes"] as? [String] ?? []
+                let codes = try await connection.call(BrokerAPI.ConfirmSecondFactor(token: token, code: first)).recoveryCodes
                 if options.json {
                     Output.json(["uri": uri, "recoveryCodes": codes])
                 } else {
@@ -56,29 +54,28 @@ extension QSM.Mfa {
         }
     }
 
-    struct Disable: ParsableCommand {
+    struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Turn the second factor off (asks for the password and a code).")
         @Flag(name: .long, help: "Read the password, then the code, from the first two lines of standard input.")
         var passwordStdin = false
         @Option(name: .long, help: "A current code or a recovery code, instead of asking for it.") var code: String?
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             if let code { try CodeInput.check(code) }
             let token = try SessionStore.token()
             let password = try PasswordInput.read(prompt: "Password: ", fromStdin: passwordStdin)
             let given = try code ?? CodeInput.read(fromStdin: passwordStdin)
-            try runClient {
-                _ = try CodeInput.calling {
-                    try options.connect().call(
-                        "io.qsm.Broker.DisableSecondFactor", ["token": token, "password": password, "code": given])
+            try await runClient {
+                _ = try await CodeInput.calling {
+                    try await options.connect().call(BrokerAPI.DisableSecondFactor(token: token, password: password, code: given))
                 }
                 if options.json { Output.json([:] as [String: Any]) } else { print("second factor off") }
             }
         }
     }
 
-    struct RecoveryCodes: ParsableCommand {
+    struct RecoveryCodes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "recovery-codes",
             abstract: "Replace the recovery codes with ten new ones (asks for a code; the old codes stop working).")
@@ -86,15 +83,14 @@ extension QSM.Mfa {
         @Flag(name: .long, help: "Read the code from the first line of standard input.") var codeStdin = false
         @OptionGroup var options: ClientOptions
 
-        func run() throws {
+        func run() async throws {
             if let code { try CodeInput.check(code) }
             let token = try SessionStore.token()
             let given = try code ?? CodeInput.read(fromStdin: codeStdin)
-            try runClient {
-                let reply = try CodeInput.calling {
-                    try options.connect().call("io.qsm.Broker.NewRecoveryCodes", ["token": token, "code": given])
-                }
-                let codes = reply["recoveryCodes"] as? [String] ?? []
+            try await runClient {
+                let codes = try await CodeInput.calling {
+                    try await options.connect().call(BrokerAPI.NewRecoveryCodes(token: token, code: given))
+                }.recoveryCodes
                 if options.json {
                     Output.json(["recoveryCodes": codes])
                 } else {
@@ -140,11 +136,11 @@ enum CodeInput {
 
     /// Runs a call that took a code: a wrong one is said as such (the daemon's AuthenticationFailed does
     /// not say whether the password or the code was wrong, and neither does this).
-    static func calling(_ body: () throws -> [String: Any]) throws -> [String: Any] {
+    static func calling<Reply>(_ body: () async throws -> Reply) async throws -> Reply {
         do {
-            return try body()
-        } catch let error as VarlinkClientError {
-            guard case .reply(let name, _) = error, name.hasSuffix(".AuthenticationFailed") else { throw error }
+            return try await body()
+        } catch {
+            guard case QSMClientError.broker(.authenticationFailed) = error else { throw error }
             FileHandle.standardError.write(Data("qsm: wrong password or code (refused and recorded)\n".utf8))
             throw ExitCode(1)
         }
@@ -153,22 +149,23 @@ enum CodeInput {
     /// Logs in on `connection`, giving a code when the daemon asks for one: `code` if given, else the
     /// next line of standard input with --password-stdin, else asked on the terminal.
     static func login(
-        _ connection: VarlinkClient, user: String, password: String, code: String?, passwordStdin: Bool
-    ) throws -> [String: Any] {
-        var parameters: [String: Any] = ["username": user, "password": password]
-        if let code { parameters["code"] = code }
+        _ connection: QSMConnection, user: String, password: String, code: String?, passwordStdin: Bool
+    ) async throws -> BrokerAPI.Login.Reply {
+        let refusal: QSMClientError
         do {
-            return try connection.call("io.qsm.Broker.Login", parameters)
+            return try await connection.call(BrokerAPI.Login(username: user, password: password, code: code))
         } catch {
-            guard code == nil, case .reply(let name, _) = error, name.hasSuffix(".SecondFactorRequired") else {
-                if code != nil, case .reply(let name, _) = error, name.hasSuffix(".AuthenticationFailed") {
-                    FileHandle.standardError.write(Data("qsm: wrong username, password or code\n".utf8))
-                    throw ExitCode(1)
-                }
-                throw error
-            }
-            parameters["code"] = try read(fromStdin: passwordStdin)
-            return try calling { try connection.call("io.qsm.Broker.Login", parameters) }
+            refusal = error
+        }
+        switch refusal {
+        case .broker(.secondFactorRequired) where code == nil:
+            let asked = try read(fromStdin: passwordStdin)
+            return try await calling { try await connection.call(BrokerAPI.Login(username: user, password: password, code: asked)) }
+        case .broker(.authenticationFailed) where code != nil:
+            FileHandle.standardError.write(Data("qsm: wrong username, password or code\n".utf8))
+            throw ExitCode(1)
+        default:
+            throw refusal
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Varlink
+import QSMClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,9 +34,9 @@ enum ServerCheck {
     }
 
     /// Refuses a server other than root, the caller or `trusted`, before anything is sent.
-    static func checkServer(of client: VarlinkClient, socket: String, trusted: uid_t?) throws {
-        let server: PeerCredentials
-        do { server = try client.serverCredentials() } catch { throw ConnectionError(description: "\(error)") }
+    static func checkServer(of connection: QSMConnection, socket: String, trusted: uid_t?) async throws {
+        let server: ServerCredentials
+        do { server = try await connection.serverCredentials() } catch { throw ConnectionError(description: "\(error)") }
         guard server.uid == 0 || server.uid == getuid() || server.uid == trusted else {
             throw ConnectionError(description: """
                 refusing \(socket): it is served by uid \(server.uid) (pid \(server.pid)), not root, you or the \
