@@ -103,19 +103,16 @@ final class BrokerCrypto: Sendable {
         return withUnsafeBytes(of: &words) { Data($0) }
     }
 
-    /// A message id: a UUIDv7 (RFC 9562): 48 bits of Unix time in milliseconds, then 74 random bits
-    /// around the version and variant. Ids made close in time sort close together, so the message
-    /// index's rows of one commit land in the last leaf or two of its B-tree instead of one random leaf
-    /// each (tools/bench broker). The time it shows is the one the recipient's inbox shows anyway.
+    /// A message id: 80 random bits, then the Unix time in milliseconds (48 bits, big-endian). The random
+    /// part comes first so that a few leading hex digits tell a user's messages apart (`qsm read PREFIX`);
+    /// the message index keys each message by its time first (``MessageTables``), so a commit's rows
+    /// land in the last leaf of that B-tree instead of one random leaf each (tools/lmdb-page-model).
     static func messageID(atMicros micros: Int64) -> Data {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        let milliseconds = UInt64(max(micros, 0) / 1000)
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
         var generator = SystemRandomNumberGenerator()
         var random = (generator.next(), generator.next())
-        withUnsafeBytes(of: &random) { for index in 6..<16 { bytes[index] = $0[index] } }
-        bytes[6] = 0x70 | (bytes[6] & 0x0f)  // version 7
-        bytes[8] = 0x80 | (bytes[8] & 0x3f)  // the RFC 9562 variant
+        var bytes = withUnsafeBytes(of: &random) { Array($0.prefix(10)) }
+        let milliseconds = UInt64(max(micros, 0) / 1000)
+        for shift in stride(from: 40, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: milliseconds >> UInt64(shift))) }
         return Data(bytes)
     }
 

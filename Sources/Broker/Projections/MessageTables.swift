@@ -9,7 +9,8 @@ public import QSMEvents
 /// Keys are built so LMDB's byte order is the order a page wants: a user's rows are `user 0x00 be64
 /// position`, contiguous and in log order (usernames never hold a 0x00 byte).
 public enum MessageTables {
-    /// message id (16 bytes) -> position of its MessageSent (be64), mode (1 byte), recipient.
+    /// message id's last 6 bytes then its first 10 (``indexKey(of:)``) -> position of its MessageSent
+    /// (be64), mode (1 byte), recipient.
     static let messages = "messages"
     /// recipient, position -> message id (16), sent at (be64 µs), size (be64), mode (1 byte), sender.
     static let inbox = "inbox"
@@ -20,8 +21,9 @@ public enum MessageTables {
     static let history = "history"
 
     /// The layout of the rows, as the log records it: tables of another layout are written again from
-    /// the log at start. 2: a message's recipient has no history row (its inbox row serves the line).
-    public static let layout: UInt64 = 2
+    /// the log at start. 2: a message's recipient has no history row (its inbox row serves the line);
+    /// 3: the message index keyed by ``indexKey(of:)``.
+    public static let layout: UInt64 = 3
 
     /// The message index's table, whose rows count the messages.
     public static let messageIndex = messages
@@ -59,7 +61,7 @@ public enum MessageTables {
             var location = be64(event.position)
             location.append(mode)
             location += Array(sent.recipient.utf8)
-            rows.append(TableRow(table: messages, key: Array(sent.messageID), value: location))
+            rows.append(TableRow(table: messages, key: indexKey(of: sent.messageID), value: location))
             var entry = Array(sent.messageID)
             entry += be64(UInt64(bitPattern: event.recordedAtUs))
             entry += be64(sent.size)
@@ -90,7 +92,7 @@ public enum MessageTables {
 
     /// Where the message `id` (16 bytes) is, or nil.
     public static func location(of id: Data, in tables: some TableReading) throws -> Location? {
-        guard id.count == 16, let value = try tables.value(in: messages, key: Array(id)), value.count >= 9 else { return nil }
+        guard id.count == 16, let value = try tables.value(in: messages, key: indexKey(of: id)), value.count >= 9 else { return nil }
         return Location(
             position: decode64(value[0..<8]), mode: QSMMessageMode(rawValue: Int(value[8])) ?? .unspecified,
             recipient: String(decoding: value[9...], as: UTF8.self))
@@ -161,6 +163,15 @@ public enum MessageTables {
     }
 
     // MARK: Keys
+
+    /// The message index's key for message `id` (16 bytes): its last 6 bytes first. Ids end with the
+    /// time they were made (``BrokerCrypto``), so keys of messages sent close in time sort together;
+    /// an id made before that (all random) is as good a key turned round.
+    static func indexKey(of id: Data) -> [UInt8] {
+        guard id.count == 16 else { return Array(id) }
+        let bytes = Array(id)
+        return Array(bytes[10...] + bytes[..<10])
+    }
 
     static func userPrefix(_ user: String) -> [UInt8] {
         Array(user.utf8) + [0]
