@@ -52,37 +52,14 @@ public protocol LogStore: AnyObject, Sendable {
     func close() async
 }
 
+// Only conveniences whose names EventStore does not have synchronously: in an async context Swift
+// prefers an async overload, which would take calls on a concrete EventStore away from its own methods.
 extension LogStore {
     /// Appends `events` at the log's clock.
+    @_disfavoredOverload
     @discardableResult
     public func append(_ events: [NewEvent]) async throws(EventLogError) -> [UInt64] {
         try await append(events, recordedAtMicros: nil)
-    }
-
-    /// The event at `position`, or nil if the log is shorter.
-    public func event(at position: UInt64) async throws(EventLogError) -> StoredEvent? {
-        try await read(from: position, limit: 1).first
-    }
-
-    /// The events in `range`, in order.
-    public func read(_ range: ClosedRange<UInt64>) async throws(EventLogError) -> [StoredEvent] {
-        let count = range.upperBound - range.lowerBound
-        return try await read(from: range.lowerBound, limit: count >= UInt64(Int.max) ? Int.max : Int(count) + 1)
-    }
-
-    /// Every position of `actor`'s events.
-    public func positions(actor: String) async throws(EventLogError) -> [UInt64] {
-        try await positions(actor: actor, after: 0, limit: .max)
-    }
-
-    /// Every position of events of type `type`.
-    public func positions(type: UInt32) async throws(EventLogError) -> [UInt64] {
-        try await positions(type: type, after: 0, limit: .max)
-    }
-
-    /// Verifies the whole log.
-    public func verify() async throws(EventLogError) -> VerificationReport {
-        try await verify(from: 1, progress: nil, visit: nil)
     }
 }
 
