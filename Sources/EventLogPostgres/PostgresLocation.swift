@@ -25,7 +25,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         guard Self.isURL(url), let components = URLComponents(string: url) else {
             throw Invalid("'\(Self.redacted(url))' is not a PostgreSQL URL; write postgresql://USER@HOST:PORT/DATABASE")
         }
-        if components.password != nil {
+        if case .some = components.password {
             throw Invalid(
                 "the store URL carries a password, which any user could read on the command line; "
                     + "remove it and pass --store-password-file FILE or set PGPASSWORD")

@@ -134,18 +134,22 @@ public final class PostgresTestServer: Sendable {
             guard status == 0 else { throw PostgresTestServerError("\(what) exited with \(status)") }
             return ""
         }
+        // Standard error to a file, not a second pipe: reading one pipe to its end while the other fills
+        // would deadlock a chatty tool (pgbench).
+        let errorsPath = NSTemporaryDirectory() + "/qsm-pg-stderr-\(UInt64.random(in: 0...UInt64.max))"
+        _ = FileManager.default.createFile(atPath: errorsPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errorsPath) }
         let output = Pipe()
-        let errors = Pipe()
         process.standardOutput = output
-        process.standardError = errors
+        process.standardError = FileHandle(forWritingAtPath: errorsPath)
         do {
             try process.run()
         } catch {
             throw PostgresTestServerError("\(what): cannot start \(executable): \(error)")
         }
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let err = FileManager.default.contents(atPath: errorsPath) ?? Data()
         guard process.terminationStatus == 0 else {
             let reason = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw PostgresTestServerError("\(what) exited with \(process.terminationStatus): \(reason)")

@@ -31,7 +31,7 @@ struct LogSourceOptions: ParsableArguments {
         case (nil, .some(let url)):
             do { _ = try PostgresLocation(url) } catch { throw ValidationError(error.description) }
         case (.some, nil):
-            if storePasswordFile != nil { throw ValidationError("--store-password-file goes with --store") }
+            if case .some = storePasswordFile { throw ValidationError("--store-password-file goes with --store") }
         }
     }
 
