@@ -33,6 +33,7 @@ let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", p
 let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "qsm",
@@ -64,6 +65,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // System libraries: module.modulemap + shim.h, installed by tools/run and tools/test.
@@ -77,6 +79,8 @@ let package = Package(
 
         // The durable, append-only, hash-chained log. Knows records, not what the events mean.
         .target(name: "EventLog", dependencies: ["CLMDB", crypto, protobuf]),
+        // The same log in a PostgreSQL database (issue 20): the records and chain of EventLog, behind its LogStore seam.
+        .target(name: "EventLogPostgres", dependencies: ["EventLog", postgresNIO, logging, nioCore, nioPosix]),
         // The event catalogue: generated protobuf messages from Schemas/ plus stable type ids and names.
         .target(name: "QSMEvents", dependencies: ["EventLog", protobuf]),
         // BB84 simulation and post-processing: pure, no I/O.
@@ -108,7 +112,11 @@ let package = Package(
                 serviceLifecycle, unixSignals,
             ]),
         .executableTarget(
-            name: "qsm", dependencies: ["EventLog", "QSMEvents", "QSMClient", "Forensics", "Broker", "DashboardPage", "QRCode", argumentParser]),
+            name: "qsm",
+            dependencies: [
+                "EventLog", "EventLogPostgres", "QSMEvents", "QSMClient", "Forensics", "Broker", "DashboardPage", "QRCode",
+                argumentParser,
+            ]),
         // The typed client of io.qsm.Broker and io.qsm.Admin: Codable calls, typed errors, streams, on SwiftNIO.
         .target(name: "QSMClient", dependencies: [nioCore, nioPosix]),
         // The dashboard's counters and charts as HTML: one renderer for `qsm dashboard --html` and qsm-web.
@@ -129,7 +137,9 @@ let package = Package(
         // Benchmarks behind tools/bench; built in release mode there.
         .executableTarget(
             name: "qsm-bench",
-            dependencies: ["EventLog", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Forensics", "QSMClient"]),
+            dependencies: [
+                "EventLog", "EventLogPostgres", "QSMEvents", "QSMTesting", "QKD", "QSMCrypto", "Broker", "Forensics", "QSMClient",
+            ]),
         // A log appender for crash and concurrent-reader tests: prints each acknowledged position.
         .executableTarget(name: "qsm-logload", dependencies: ["EventLog", "QSMEvents", "QSMTesting"]),
         // Fuzzing (tools/fuzz): the entry functions in a library, so FuzzTests replays corpora through them; each
@@ -143,7 +153,8 @@ let package = Package(
         .executableTarget(name: "fuzz-ids-rules", dependencies: ["FuzzTargets"], path: "Sources/Fuzz/IDSRules"),
 
         .testTarget(
-            name: "EventLogTests", dependencies: ["EventLog", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
+            name: "EventLogTests",
+            dependencies: ["EventLog", "EventLogPostgres", "QSMEvents", "QSMTesting", "CLMDB", protobuf, "qsm-logload"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "EventLog", "QSMEvents", "QSMTesting", "QSMCrypto", crypto, protobuf]),
         // qsmd and qsm as built binaries, over a real socket, as a user would type.
         .testTarget(

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Everything that can go wrong opening, appending to or reading an event log. Each description names
 /// the path and says what to do.
 public enum EventLogError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -23,6 +25,15 @@ public enum EventLogError: Error, Sendable, Equatable, CustomStringConvertible {
     case corruptRecord(reason: String)
     /// Any other storage failure, with LMDB's description.
     case storage(path: String, detail: String)
+    /// Another writer appended first: the head is no longer the batch's base. Nothing was written;
+    /// re-read the tail, rebuild the batch and retry.
+    case conflict(path: String, expected: UInt64, found: UInt64)
+    /// The log was written in an older format that this build does not migrate.
+    case olderFormat(path: String, found: UInt32, supported: UInt32)
+    /// The store holds another log than the one asked for (its log id differs).
+    case anotherLog(path: String, expected: UUID, found: UUID)
+    /// The database server cannot be reached, refused the credentials, or failed.
+    case unavailable(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -51,6 +62,17 @@ public enum EventLogError: Error, Sendable, Equatable, CustomStringConvertible {
             return "corrupt record: \(reason); run `qsm audit verify` on the data directory"
         case .storage(let path, let detail):
             return "\(path): storage error: \(detail)"
+        case .conflict(let path, let expected, let found):
+            return "\(path): another writer appended first (the batch expected the head at \(expected), it is at "
+                + "\(found)); nothing was written: re-read the tail and retry"
+        case .olderFormat(let path, let found, let supported):
+            return "\(path) holds a log of format \(found), older than this build's \(supported), and no migration "
+                + "exists; copy it with the qsm that wrote it"
+        case .anotherLog(let path, let expected, let found):
+            return "\(path) holds another log (id \(found.uuidString.lowercased()), not "
+                + "\(expected.uuidString.lowercased())); point at the right database or an empty one"
+        case .unavailable(let path, let detail):
+            return "\(path): \(detail)"
         }
     }
 }

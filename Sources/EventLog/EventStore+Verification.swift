@@ -108,48 +108,29 @@ extension EventStore {
         events: Cursor, chain: Cursor, start: (position: UInt64, hash: Data, time: Int64), total: UInt64,
         progress: ((UInt64, UInt64) -> Void)?, visit: ((RecordHeader, Data) -> Void)?
     ) throws -> VerificationReport {
-        var expected = start.position
-        var hash = start.hash
-        var previousTime = start.time
+        var check = ChainCheck(after: start.position - 1, hash: start.hash, time: start.time)
         let key = Keys.position(start.position)
         var event = try key.withUnsafeBytes { try events.get(MDB_SET_RANGE, key: $0) }
         var link = try key.withUnsafeBytes { try chain.get(MDB_SET_RANGE, key: $0) }
         func report(_ problem: VerificationReport.Problem?, at position: UInt64) -> VerificationReport {
-            progress?(expected - 1, total)
-            return VerificationReport(
-                verifiedEvents: expected - 1, verifiedHash: hash, firstProblem: problem.map { (position, $0) })
+            progress?(check.expected - 1, total)
+            return check.report(problem, at: position)
         }
         while true {
             guard let current = event else {
-                if link != nil { return report(.missingEvent, at: expected) }
-                return report(nil, at: expected)
+                if link != nil { return report(.missingEvent, at: check.expected) }
+                return report(nil, at: check.expected)
             }
             let position = try Keys.decodePosition(current.key)
-            guard position == expected else { return report(.gap(found: position), at: expected) }
+            guard position == check.expected else { return report(.gap(found: position), at: check.expected) }
             guard let stored = link, try Keys.decodePosition(stored.key) == position else {
                 return report(.missingChainEntry, at: position)
             }
             let record = Data(current.value)
-            let header: RecordHeader
-            do {
-                header = try RecordHeader(record: record)
-            } catch {
-                return report(.undecodable("\(error)"), at: position)
+            switch check.check(position: position, record: record, storedHash: stored.value) {
+            case .bad(let problem): return report(problem, at: position)
+            case .good(let header): visit?(header, record)
             }
-            let next = HashChain.next(previous: hash, position: position, record: record)
-            guard next.elementsEqual(stored.value) else { return report(.hashMismatch, at: position) }
-            guard header.position == position else {
-                return report(.positionMismatch(recorded: header.position), at: position)
-            }
-            guard header.recordedAtMicros >= previousTime else {
-                return report(
-                    .timeWentBackwards(previousMicros: previousTime, recordedMicros: header.recordedAtMicros),
-                    at: position)
-            }
-            previousTime = header.recordedAtMicros
-            visit?(header, record)
-            hash = next
-            expected += 1
             if position & 0xFFFF == 0 { progress?(position, total) }
             event = try events.get(MDB_NEXT)
             link = try chain.get(MDB_NEXT)

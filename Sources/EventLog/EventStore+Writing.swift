@@ -58,6 +58,13 @@ final class WriteSide: Sendable {
         return try outcome.get()
     }
 
+    /// Gives back a claim that never attached a writer (a one-off ``EventStore/append(_:)-batch`` commit).
+    func unclaim() {
+        state.withLock { state in
+            if case .claimed = state.owner { state.owner = .none }
+        }
+    }
+
     func attach(stop: @escaping @Sendable () -> Void) {
         state.withLock { $0.owner = .attached(stop: stop) }
     }
@@ -133,9 +140,7 @@ extension EventStore {
         guard let writeSide else { throw .readOnly(path: path) }
         let head = writeSide.durableHead
         guard batch.base == head else {
-            throw .storage(
-                path: path,
-                detail: "a batch after position \(batch.base.position) does not follow the head \(head.position)")
+            throw .conflict(path: path, expected: batch.base.position, found: head.position)
         }
         if let reason = batch.poisoned { throw .invalidEvent("the batch was not completed: \(reason)") }
         let snapshot = try batch.snapshot.map { (name, snapshot) throws(EventLogError) in

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The records of one write transaction, as the log's one writer builds them: each event gets its
 /// position and time here and nowhere else, is encoded into its record once, and extends the hash chain.
@@ -6,13 +6,13 @@ import Foundation
 /// A batch starts after a head (the durable one, or the end of the batch the writer is still committing)
 /// and is handed to ``EventStore/commit(_:)`` whole: either every record in it becomes durable or none.
 public struct RecordBatch: Sendable {
-    /// One record, ready to write.
-    struct Entry: Sendable {
-        let position: UInt64
-        let record: Data
-        let hash: Data
-        let type: UInt32
-        let actor: String
+    /// One record, ready to write: its position, bytes, chain hash, and the fields the indexes keep.
+    public struct Entry: Sendable {
+        public let position: UInt64
+        public let record: Data
+        public let hash: Data
+        public let type: UInt32
+        public let actor: String
     }
 
     /// The head the batch starts after.
@@ -95,6 +95,39 @@ public struct RecordBatch: Sendable {
         entries.removeLast(entries.count - mark.count)
         rows.removeLast(rows.count - mark.rows)
         head = mark.head
+    }
+
+    /// The batch's records, for a store that keeps nothing else (``LogStore``): refuses a batch that
+    /// must not commit or that carries the LMDB writer's tables or a snapshot.
+    public func recordsOnly() throws(EventLogError) -> [Entry] {
+        if let poisoned { throw .invalidEvent("the batch was not completed: \(poisoned)") }
+        guard rows.isEmpty, snapshot == nil, replacement == nil, !keepsTables else {
+            throw .invalidEvent("the batch carries table rows or a snapshot, which only the LMDB writer keeps")
+        }
+        return entries
+    }
+
+    /// Appends a record read from another log, byte for byte (a copy between backends): it must name
+    /// the next position and a time no earlier than the last. Its chain hash is computed here.
+    ///
+    /// - Throws: `EventLogError.corruptRecord` when the record does not decode or does not follow.
+    public mutating func append(record: Data) throws(EventLogError) {
+        let header: RecordHeader
+        do {
+            header = try RecordHeader(record: record)
+        } catch {
+            throw .corruptRecord(reason: "\(error)")
+        }
+        let position = head.position + 1
+        guard header.position == position else {
+            throw .corruptRecord(reason: "the record says position \(header.position) where \(position) comes next")
+        }
+        guard header.recordedAtMicros >= head.lastRecordedAtMicros else {
+            throw .corruptRecord(reason: "the record at \(position) goes back in time")
+        }
+        let hash = HashChain.next(previous: head.hash, position: position, record: record)
+        entries.append(Entry(position: position, record: record, hash: hash, type: header.type, actor: header.actor))
+        head = LogHead(position: position, hash: hash, lastRecordedAtMicros: header.recordedAtMicros)
     }
 
     /// Appends `event` at the next position, recorded at `micros` raised to the last recorded time (the

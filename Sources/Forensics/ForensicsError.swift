@@ -44,9 +44,9 @@ public enum ForensicsError: Error, Sendable, Equatable, CustomStringConvertible 
             self = .noInput(error.description)
         case .permissionDenied:
             self = .permission(error.description)
-        case .notALog, .newerFormat, .corruptRecord, .storage:
+        case .notALog, .newerFormat, .olderFormat, .anotherLog, .corruptRecord, .storage, .unavailable:
             self = .data(error.description)
-        case .diskFull, .alreadyLocked, .readOnly, .closed, .invalidEvent:
+        case .diskFull, .alreadyLocked, .readOnly, .closed, .invalidEvent, .conflict:
             // Not expected from a read-only open; reported as a damaged input rather than hidden.
             self = .data(error.description)
         }

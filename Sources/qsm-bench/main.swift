@@ -11,6 +11,7 @@ let options = Array(arguments.dropFirst())
 do {
     switch suite {
     case "log": try await LogBench.run(options)
+    case "pg-log": try await PostgresLogBench.run(options)
     case "qkd": try QKDBench.run(options)
     case "crypto": try CryptoBench.run(options)
     case "consttime": try ConstantTimeBench.run(options)

@@ -57,6 +57,10 @@ func kind(_ error: EventLogError) -> String {
     case .invalidEvent: "invalidEvent"
     case .corruptRecord: "corruptRecord"
     case .storage: "storage"
+    case .conflict: "conflict"
+    case .olderFormat: "olderFormat"
+    case .anotherLog: "anotherLog"
+    case .unavailable: "unavailable"
     }
 }
 

@@ -23,7 +23,7 @@ extension QSM.Audit {
                 keep a copy elsewhere (qsm audit pubkey) and pass it.
                 """)
 
-        @OptionGroup var options: DataOptions
+        @OptionGroup var options: LogSourceOptions
 
         @Option(help: ArgumentHelp("The broker's public key (PEM, from qsm audit pubkey).", valueName: "FILE"))
         var pubkey: String?
@@ -31,9 +31,15 @@ extension QSM.Audit {
         @Option(help: ArgumentHelp("A witness file written by qsmd --witness.", valueName: "FILE"))
         var witness: String?
 
+        func validate() throws {
+            if options.store != nil && pubkey == nil {
+                throw ValidationError("with --store, pass --pubkey FILE (qsm audit pubkey --data DIR prints it on the broker's host)")
+            }
+        }
+
         func run() async throws {
-            let log = try openReadOnly(options)
-            let keyPath = pubkey ?? BrokerConfiguration.signingPublicKeyPath(dataDirectory: options.data)
+            let log = try await options.open()
+            let keyPath = pubkey ?? BrokerConfiguration.signingPublicKeyPath(dataDirectory: options.data ?? "")
             let publicKey: Data
             do { publicKey = try SigningPublicKeyFile.read(path: keyPath) } catch {
                 let hint = pubkey == nil ? " (pass --pubkey FILE)" : ""
@@ -46,7 +52,7 @@ extension QSM.Audit {
             let isTerminal = isatty(STDERR_FILENO) == 1
             let report: AuditVerifier.Report
             do {
-                report = try AuditVerifier(store: log, publicKey: publicKey, witness: records).verify { checked, total in
+                report = try await AuditVerifier(store: log, publicKey: publicKey, witness: records).verify { checked, total in
                     guard total > 0, !options.json else { return }
                     let line = "verifying: \(checked) of \(total) events (\(checked * 100 / total)%)"
                     FileHandle.standardError.write(Data((isTerminal ? "\r" + line : line + "\n").utf8))
@@ -116,8 +122,13 @@ func fail(_ message: String, status: Int32) -> Never {
 
 /// Opens the log of a data directory read-only, turning errors into a clean exit.
 func openReadOnly(_ options: DataOptions) throws -> EventStore {
+    try openReadOnly(dataDirectory: options.data)
+}
+
+/// Opens the log of the data directory `dataDirectory` read-only, turning errors into a clean exit.
+func openReadOnly(dataDirectory: String) throws -> EventStore {
     do {
-        return try EventStore(directory: options.logDirectory, mode: .readOnly)
+        return try EventStore(directory: dataDirectory + "/log", mode: .readOnly)
     } catch {
         FileHandle.standardError.write(Data("qsm: \(error)\n".utf8))
         throw ExitCode(openFailureStatus(error))

@@ -6,7 +6,7 @@ import Foundation
 extension QSM {
     struct Log: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inspect the event log of a data directory.", subcommands: [Info.self, Export.self, Replay.self])
+            abstract: "Inspect the event log of a data directory.", subcommands: [Info.self, Export.self, Replay.self, Copy.self])
     }
 }
 

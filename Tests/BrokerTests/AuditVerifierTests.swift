@@ -60,8 +60,8 @@ struct AuditVerifierTests {
                 publicKeyID: keyID ?? key.publicKeyID)
         }
 
-        func verify(witness: [WitnessRecord] = [], publicKey: Data? = nil) throws -> AuditVerifier.Report {
-            try AuditVerifier(store: store, publicKey: publicKey ?? key.publicKey, witness: witness).verify()
+        func verify(witness: [WitnessRecord] = [], publicKey: Data? = nil) async throws -> AuditVerifier.Report {
+            try await AuditVerifier(store: store, publicKey: publicKey ?? key.publicKey, witness: witness).verify()
         }
     }
 
@@ -76,7 +76,7 @@ struct AuditVerifierTests {
 
     @Test func aSoundLogAndItsWitnessVerify() async throws {
         let log = try await Fixture()
-        let report = try log.verify(witness: [log.good])
+        let report = try await log.verify(witness: [log.good])
         #expect(report.isValid, "\(report.problems)")
         #expect(report.chain.isValid && report.chain.verifiedEvents == 15)
         #expect(report.checkpointsVerified == 1 && report.lastSignedPosition == 10 && report.lastCheckpointEvent == 11)
@@ -90,21 +90,21 @@ struct AuditVerifierTests {
             type: EventType.checkpointSigned.rawValue, schemaVersion: 1, actor: "", correlationID: Data(), peer: nil,
             body: Data([0x0A, 0x7F, 0x01]))
         let at = try await log.store.append([broken])[0]
-        expectOnly(try log.verify(), at: at, saying: "checkpoint event does not decode")
+        expectOnly(try await log.verify(), at: at, saying: "checkpoint event does not decode")
     }
 
     @Test func aCheckpointSignedByAnotherKeyIsNamed() async throws {
         let log = try await Fixture()
         let other = try BrokerSigningKey.ephemeral()
         let record = try await Fixture.checkpoint(signing: 12, in: log.store, key: other)
-        expectOnly(try log.verify(), at: record.eventPosition, saying: "signed by another key")
-        #expect(try log.verify().checkpointsVerified == 1)
+        expectOnly(try await log.verify(), at: record.eventPosition, saying: "signed by another key")
+        #expect(try await log.verify().checkpointsVerified == 1)
     }
 
     @Test func aForgedSignatureIsNamed() async throws {
         let log = try await Fixture()
         let record = try await Fixture.checkpoint(signing: 12, in: log.store, key: log.key) { $0[7] ^= 0x01 }
-        expectOnly(try log.verify(), at: record.eventPosition, saying: "does not verify: the checkpoint was forged or altered")
+        expectOnly(try await log.verify(), at: record.eventPosition, saying: "does not verify: the checkpoint was forged or altered")
     }
 
     @Test func aCheckpointOfItsOwnOrALaterPositionIsNamed() async throws {
@@ -112,9 +112,9 @@ struct AuditVerifierTests {
         // Position 16 is the checkpoint's own; 20 is beyond it. Both are honestly signed statements.
         let own = try await Fixture.checkpoint(signing: 16, in: log.store, key: log.key, chainHash: Data(repeating: 1, count: 32))
         #expect(own.eventPosition == 16)
-        expectOnly(try log.verify(), at: 16, saying: "checkpoint signs position 16, not before it")
+        expectOnly(try await log.verify(), at: 16, saying: "checkpoint signs position 16, not before it")
         let later = try await Fixture.checkpoint(signing: 20, in: log.store, key: log.key, chainHash: Data(repeating: 2, count: 32))
-        let report = try log.verify()
+        let report = try await log.verify()
         #expect(report.problems.map(\.position) == [16, later.eventPosition], "\(report.problems)")
         #expect(report.problems.last?.description.contains("checkpoint signs position 20, not before it") == true)
     }
@@ -123,7 +123,7 @@ struct AuditVerifierTests {
         let log = try await Fixture()
         // What a rewrite with a recomputed chain leaves: a good signature over a hash the log does not have.
         let record = try await Fixture.checkpoint(signing: 13, in: log.store, key: log.key, chainHash: Data(repeating: 9, count: 32))
-        let report = try log.verify()
+        let report = try await log.verify()
         expectOnly(report, at: 13, saying: "the chain hash at 13 differs from the one signed at \(record.eventPosition)")
         #expect(report.firstProblem?.description.contains("events after 10 and up to 13 were rewritten") == true)
         #expect(report.checkpointsVerified == 1 && report.lastSignedPosition == 10)
@@ -135,7 +135,7 @@ struct AuditVerifierTests {
         let record = WitnessRecord(
             statement: other, eventPosition: 11, recordedAtMicros: 0, signature: try log.key.signature(for: other.signedBytes),
             publicKeyID: log.key.publicKeyID)
-        expectOnly(try log.verify(witness: [record, log.good]), at: 0, saying: "the witness is of another log")
+        expectOnly(try await log.verify(witness: [record, log.good]), at: 0, saying: "the witness is of another log")
     }
 
     @Test func aWitnessRecordNotSignedByThisKeyIsNamed() async throws {
@@ -145,12 +145,12 @@ struct AuditVerifierTests {
         let byOther = WitnessRecord(
             statement: statement, eventPosition: 11, recordedAtMicros: 0, signature: try other.signature(for: statement.signedBytes),
             publicKeyID: other.publicKeyID)
-        expectOnly(try log.verify(witness: [byOther]), at: 10, saying: "witness record for position 10 is not signed by this key")
+        expectOnly(try await log.verify(witness: [byOther]), at: 10, saying: "witness record for position 10 is not signed by this key")
         var altered = log.good.signature
         altered[3] ^= 0x80
         let forged = WitnessRecord(
             statement: statement, eventPosition: 11, recordedAtMicros: 0, signature: altered, publicKeyID: log.key.publicKeyID)
-        expectOnly(try log.verify(witness: [forged]), at: 10, saying: "is not signed by this key")
+        expectOnly(try await log.verify(witness: [forged]), at: 10, saying: "is not signed by this key")
     }
 
     @Test func aWitnessBeyondTheHeadNamesATruncation() async throws {
@@ -158,7 +158,7 @@ struct AuditVerifierTests {
         let statement = log.good.statement
         let beyond = WitnessRecord(
             statement: statement, eventPosition: 40, recordedAtMicros: 0, signature: log.good.signature, publicKeyID: log.key.publicKeyID)
-        expectOnly(try log.verify(witness: [beyond]), at: 16, saying: "the log was truncated: the witness saw a checkpoint at 40")
+        expectOnly(try await log.verify(witness: [beyond]), at: 16, saying: "the log was truncated: the witness saw a checkpoint at 40")
     }
 
     @Test func aWitnessedChainHashTheLogNoLongerHasIsNamed() async throws {
@@ -167,7 +167,7 @@ struct AuditVerifierTests {
         let record = WitnessRecord(
             statement: statement, eventPosition: 11, recordedAtMicros: 0, signature: try log.key.signature(for: statement.signedBytes),
             publicKeyID: log.key.publicKeyID)
-        expectOnly(try log.verify(witness: [record]), at: 12, saying: "differs from the one the witness saw: the log was rewritten")
+        expectOnly(try await log.verify(witness: [record]), at: 12, saying: "differs from the one the witness saw: the log was rewritten")
     }
 
     @Test func aWitnessedCheckpointThatIsGoneOrChangedIsNamed() async throws {
@@ -177,12 +177,12 @@ struct AuditVerifierTests {
         let moved = WitnessRecord(
             statement: log.good.statement, eventPosition: 5, recordedAtMicros: 0, signature: log.good.signature,
             publicKeyID: log.key.publicKeyID)
-        expectOnly(try log.verify(witness: [moved]), at: 5, saying: "the checkpoint the witness saw at 5 is gone or changed")
+        expectOnly(try await log.verify(witness: [moved]), at: 5, saying: "the checkpoint the witness saw at 5 is gone or changed")
         // At a position that holds another good checkpoint (of position 12): not the one the witness saw.
         let next = try await Fixture.checkpoint(signing: 12, in: log.store, key: log.key)
         let elsewhere = WitnessRecord(
             statement: log.good.statement, eventPosition: next.eventPosition, recordedAtMicros: 0, signature: log.good.signature,
             publicKeyID: log.key.publicKeyID)
-        expectOnly(try log.verify(witness: [elsewhere, next]), at: next.eventPosition, saying: "is gone or changed")
+        expectOnly(try await log.verify(witness: [elsewhere, next]), at: next.eventPosition, saying: "is gone or changed")
     }
 }

@@ -30,3 +30,5 @@ QSM_TEST_PACKAGES+=(zbar-tools librsvg2-bin)
 QSM_PACKAGE_PACKAGES=(dpkg-dev lintian debootstrap python3)
 # tools/browser-test drives qsm-web in that Chromium through Selenium (issue 17).
 QSM_TEST_PACKAGES+=(chromium-driver python3-selenium)
+# The event log on PostgreSQL (issue 20): the tests start a throwaway server (initdb, pg_ctl) as the postgres user.
+QSM_TEST_PACKAGES+=(postgresql)

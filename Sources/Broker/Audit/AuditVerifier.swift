@@ -5,7 +5,7 @@ import Crypto
 
 /// Checks a log for audit: the hash chain from position 1, every signed checkpoint against the broker's
 /// public key, and, given a witness file kept elsewhere, that the log was neither truncated nor
-/// rewritten behind what the witness saw. Read-only; works beside a running broker (one LMDB snapshot).
+/// rewritten behind what the witness saw. Read-only; works beside a running broker, on LMDB or PostgreSQL.
 public struct AuditVerifier {
     /// Something wrong, at the position where it shows.
     public struct Problem: Sendable, Hashable, CustomStringConvertible {
@@ -31,7 +31,7 @@ public struct AuditVerifier {
         public var firstProblem: Problem? { problems.first }
     }
 
-    let store: EventStore
+    let store: any LogStore
     let publicKey: Data
     let witness: [WitnessRecord]
 
@@ -39,17 +39,17 @@ public struct AuditVerifier {
     ///   - publicKey: the broker's ML-DSA-65 public key (raw), from a copy kept apart from the data if
     ///     the audit is to survive someone who controls the data directory.
     ///   - witness: records from a witness file (none: no truncation or rewrite check against one).
-    public init(store: EventStore, publicKey: Data, witness: [WitnessRecord] = []) {
+    public init(store: any LogStore, publicKey: Data, witness: [WitnessRecord] = []) {
         self.store = store
         self.publicKey = publicKey
         self.witness = witness
     }
 
     /// Runs every check; `progress` gets (checked, total) events as the chain is walked.
-    public func verify(progress: ((UInt64, UInt64) -> Void)? = nil) throws(EventLogError) -> Report {
+    public func verify(progress: ((UInt64, UInt64) -> Void)? = nil) async throws(EventLogError) -> Report {
         var checkpoints: [(position: UInt64, record: Data)] = []
         let checkpointType = EventType.checkpointSigned.rawValue
-        let chain = try store.verify(progress: progress) { header, record in
+        let chain = try await store.verify(from: 1, progress: progress) { header, record in
             if header.type == checkpointType { checkpoints.append((header.position, record)) }
         }
         var problems: [Problem] = []
@@ -78,7 +78,7 @@ public struct AuditVerifier {
                     "checkpoint signature of position \(signedPosition) does not verify: the checkpoint was forged or altered"))
             } else if signedPosition >= position {
                 problems.append(Problem(position: position, description: "checkpoint signs position \(signedPosition), not before it"))
-            } else if let actual = try store.chainHash(at: signedPosition), actual != signed.chainHash {
+            } else if let actual = try await store.chainHash(at: signedPosition), actual != signed.chainHash {
                 problems.append(Problem(position: signedPosition, description:
                     "the chain hash at \(signedPosition) differs from the one signed at \(position): events after "
                     + "\(lastGood) and up to \(signedPosition) were rewritten and the chain recomputed"))
@@ -88,7 +88,7 @@ public struct AuditVerifier {
                 lastGoodEvent = position
             }
         }
-        problems += try witnessProblems(head: try store.head().position, logID: logID, keyID: keyID)
+        problems += try await witnessProblems(head: try await store.head().position, logID: logID, keyID: keyID)
         problems.sort { $0.position < $1.position }
         return Report(
             chain: chain, checkpointsVerified: verified, lastSignedPosition: lastGood, lastCheckpointEvent: lastGoodEvent, witnessRecords: witness.count,
@@ -96,7 +96,7 @@ public struct AuditVerifier {
     }
 
     /// What the witness saw and the log no longer shows.
-    private func witnessProblems(head: UInt64, logID: UUID, keyID: Data) throws(EventLogError) -> [Problem] {
+    private func witnessProblems(head: UInt64, logID: UUID, keyID: Data) async throws(EventLogError) -> [Problem] {
         var problems: [Problem] = []
         for record in witness {
             let statement = record.statement
@@ -116,10 +116,10 @@ public struct AuditVerifier {
                     + "\(statement.position)), but the log ends at \(head)"))
                 break
             }
-            if let actual = try store.chainHash(at: statement.position), actual != statement.chainHash {
+            if let actual = try await store.chainHash(at: statement.position), actual != statement.chainHash {
                 problems.append(Problem(position: statement.position, description:
                     "the chain hash at \(statement.position) differs from the one the witness saw: the log was rewritten"))
-            } else if !(try holdsCheckpoint(record)) {
+            } else if !(try await holdsCheckpoint(record)) {
                 problems.append(Problem(position: record.eventPosition, description:
                     "the checkpoint the witness saw at \(record.eventPosition) is gone or changed: the log was rewritten after \(statement.position)"))
             }
@@ -128,8 +128,9 @@ public struct AuditVerifier {
     }
 
     /// Whether the log still holds, at its position, the checkpoint event `record` copies.
-    private func holdsCheckpoint(_ record: WitnessRecord) throws(EventLogError) -> Bool {
-        guard let stored = try store.event(at: record.eventPosition),
+    private func holdsCheckpoint(_ record: WitnessRecord) async throws(EventLogError) -> Bool {
+        guard let stored = try await store.read(from: record.eventPosition, limit: 1).first,
+              stored.position == record.eventPosition,
               let event = try? QSMEvent(stored), case .checkpointSigned(let signed) = event.body
         else { return false }
         return signed.checkpointPosition == record.statement.position && signed.signature == record.signature

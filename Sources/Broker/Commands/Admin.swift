@@ -81,7 +81,7 @@ extension Broker {
                 throw .unavailable("the witness file cannot be read: \(error.reason)")
             }
         }
-        do { return try AuditVerifier(store: store, publicKey: signingPublicKey, witness: witness).verify() } catch {
+        do { return try await AuditVerifier(store: store, publicKey: signingPublicKey, witness: witness).verify() } catch {
             throw .storage(error)
         }
     }
