@@ -53,7 +53,7 @@ public final class PostgresTestServer: Sendable {
             throw PostgresTestServerError("cannot create a directory under /tmp")
         }
         directory = String(cString: made)
-        port = try Self.freeLoopbackPort()
+        do { port = try LoopbackPort.free() } catch { throw PostgresTestServerError(error.description) }
         guard FileManager.default.createFile(atPath: directory + "/pwfile", contents: Data(password.utf8)) else {
             throw PostgresTestServerError("cannot write \(directory)/pwfile")
         }
@@ -176,24 +176,6 @@ public final class PostgresTestServer: Sendable {
         }
         // WIFEXITED / WEXITSTATUS, which Swift does not import.
         return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    }
-
-    private static func freeLoopbackPort() throws(PostgresTestServerError) -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PostgresTestServerError("socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw PostgresTestServerError("cannot find a free loopback port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
